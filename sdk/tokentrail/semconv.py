@@ -36,6 +36,19 @@ class CostSource(str, Enum):
     UNKNOWN = "unknown"
 
 
+class GenAiOperation(str, Enum):
+    """Values of `gen_ai.operation.name` (OpenTelemetry GenAI), plus one older spelling."""
+
+    CHAT = "chat"
+    TEXT_COMPLETION = "text_completion"
+    GENERATE_CONTENT = "generate_content"
+    EMBEDDINGS = "embeddings"
+    EXECUTE_TOOL = "execute_tool"
+    INVOKE_AGENT = "invoke_agent"
+    CREATE_AGENT = "create_agent"
+    COMPLETION = "completion"  # not an OpenTelemetry value; older instrumentations send it
+
+
 # --- OpenTelemetry GenAI semantic conventions (current names) -------------------------------
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
@@ -74,12 +87,14 @@ GEN_AI_COMPLETION: Final = "gen_ai.completion"
 
 # --- General OpenTelemetry conventions ---------------------------------------------------------
 SERVICE_NAME: Final = "service.name"
+UNKNOWN_SERVICE: Final = "unknown_service"  # service_name when the resource names none
 SESSION_ID: Final = "session.id"
 USER_ID: Final = "user.id"
 ERROR_TYPE: Final = "error.type"
 EXCEPTION_EVENT: Final = "exception"
 EXCEPTION_TYPE: Final = "exception.type"
 EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 
 # --- tokentrail's own attributes (no OpenTelemetry name exists) ----------------------------------
 TT_PREFIX: Final = "tokentrail."
@@ -144,6 +159,11 @@ TAGS: Final = "tags"
 ATTRIBUTES: Final = "attributes"
 RESOURCE_ATTRIBUTES: Final = "resource_attributes"
 EVENTS: Final = "events"
+
+# Keys of the objects in the `events` column: a JSON array with one object per span event.
+EVENT_NAME: Final = "name"
+EVENT_TIME_UNIX_NANO: Final = "time_unix_nano"
+EVENT_ATTRIBUTES: Final = "attributes"  # the event's attributes as JSON values
 
 # In storage order. The collector's schema (migrations) and the normaliser follow this tuple.
 CANONICAL_COLUMNS: Final[tuple[str, ...]] = (
