@@ -1,0 +1,279 @@
+"""OTLP spans to canonical span rows (semconv.CANONICAL_COLUMNS), one dict per valid span.
+
+Spans that cannot be stored (bad ids, impossible times) are rejected one by one and counted, so
+the rest of the request is kept and the app can answer with a partial success.
+
+The request is read through the wire view of `_wire` (attributes as encoded bytes), and each
+distinct small attribute is decoded once and remembered (`CompiledDialects.read_attribute`): that
+is what makes normalisation fast enough, as most attributes recur from span to span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tokentrail import semconv as sc
+from tokentrail.semconv import (
+    ATTRIBUTES,
+    COST_SOURCE,
+    COST_USD,
+    DURATION_MS,
+    END_TIME,
+    EVENT_ATTRIBUTES,
+    EVENT_NAME,
+    EVENT_TIME_UNIX_NANO,
+    EVENTS,
+    FINISH_REASONS,
+    INPUT_TOKENS,
+    NAME,
+    OUTPUT_TOKENS,
+    PARENT_SPAN_ID,
+    PROJECT_ID,
+    REQUEST_MODEL,
+    REQUEST_PARAMS,
+    RESOURCE_ATTRIBUTES,
+    RESPONSE_MODEL,
+    SERVICE,
+    SPAN_ID,
+    START_TIME,
+    STATUS_CODE,
+    STATUS_MESSAGE,
+    TAGS,
+    TOTAL_TOKENS,
+    TRACE_ID,
+)
+from tokentrail_collector.normalise._dialect import CompiledDialects, EventRecord, SpanView, compile_dialects
+from tokentrail_collector.normalise._dialects import DIALECTS
+from tokentrail_collector.normalise._values import AttributeValue, compact_json
+from tokentrail_collector.normalise._wire import WireEvent, WireSpan, traces_view
+
+MAX_ERRORS = 10  # messages kept per batch; `rejected` counts them all
+
+# Times a span may have: from 2000-01-01 (earlier means a clock that was never set) to the end
+# of DateTime64(9), the store's time type (2262-04-11).
+MIN_TIME_NS = 946_684_800 * 10**9
+MAX_TIME_NS = 2**63 - 1
+
+_ZERO_TRACE_ID = bytes(16)
+_ZERO_SPAN_ID = bytes(8)
+_STATUS_BY_CODE = {
+    0: sc.StatusCode.UNSET.value,
+    1: sc.StatusCode.OK.value,
+    2: sc.StatusCode.ERROR.value,
+}
+_UNSET = sc.StatusCode.UNSET.value
+_COST_FROM_SDK = sc.CostSource.SDK.value
+_NO_EVENTS = "[]"
+
+# Every column's value when nothing says otherwise: None where unknown (never 0), '' for text.
+# The lists and maps are placeholders, replaced by a fresh object in every row.
+_DEFAULTS: dict[str, object] = {
+    sc.PROJECT_ID: "", sc.TRACE_ID: "", sc.SPAN_ID: "", sc.PARENT_SPAN_ID: "", sc.NAME: "",
+    sc.KIND: sc.SpanKind.OTHER.value, sc.SERVICE: "",
+    sc.START_TIME: 0, sc.END_TIME: 0, sc.DURATION_MS: 0.0, sc.TIME_TO_FIRST_TOKEN_MS: None,
+    sc.STATUS_CODE: _UNSET, sc.STATUS_MESSAGE: "", sc.ERROR_TYPE_COLUMN: "", sc.FINISH_REASONS: None,
+    sc.PROVIDER: "", sc.OPERATION: "", sc.REQUEST_MODEL: "", sc.RESPONSE_MODEL: "",
+    sc.IS_STREAMING: False, sc.REQUEST_PARAMS: None,
+    sc.INPUT_TOKENS: None, sc.OUTPUT_TOKENS: None, sc.CACHED_INPUT_TOKENS: None,
+    sc.REASONING_TOKENS: None, sc.TOTAL_TOKENS: None, sc.TOKENS_ESTIMATED: False,
+    sc.COST_USD: None, sc.COST_SOURCE: sc.CostSource.UNKNOWN.value,
+    sc.INPUT_TEXT: "", sc.OUTPUT_TEXT: "",
+    sc.GPU_UTIL_AVG: None, sc.GPU_UTIL_MAX: None, sc.GPU_MEMORY_PEAK_BYTES: None,
+    sc.GPU_POWER_AVG_WATTS: None, sc.GPU_ENERGY_JOULES: None,
+    sc.SESSION: "", sc.USER: "", sc.TAGS: None,
+    sc.ATTRIBUTES: None, sc.RESOURCE_ATTRIBUTES: None, sc.EVENTS: _NO_EVENTS,
+}  # fmt: skip
+# In storage order, so `list(row.values())` lines up with the table's columns.
+_ROW_TEMPLATE = {column: _DEFAULTS[column] for column in sc.CANONICAL_COLUMNS}
+
+_COMPILED = compile_dialects(DIALECTS)
+
+
+@dataclass(slots=True)
+class NormalisedBatch:
+    """The rows of the valid spans of a request, and how many spans were rejected and why."""
+
+    rows: list[dict[str, object]]
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)  # at most MAX_ERRORS human messages
+
+
+def normalise_traces(request: ExportTraceServiceRequest, *, project_id: str) -> NormalisedBatch:
+    """The canonical rows of every valid span in `request`, for project `project_id`.
+
+    The project comes from the caller (the API key), never from the payload.
+    """
+    return _normalise(request, project_id, _COMPILED)
+
+
+def _normalise(
+    request: ExportTraceServiceRequest, project_id: str, compiled: CompiledDialects
+) -> NormalisedBatch:
+    batch = NormalisedBatch(rows=[])
+    rows = batch.rows
+    remembered = compiled.remembered
+    for resource_spans in traces_view(request.SerializeToString()).resource_spans:
+        resource_attributes: dict[str, str] = {}
+        for encoded in resource_spans.resource.attributes:
+            key, _, text, _ = remembered.get(encoded) or compiled.read_attribute(encoded)
+            resource_attributes[key] = text
+        service_name = resource_attributes.get(sc.SERVICE_NAME) or sc.UNKNOWN_SERVICE
+        for scope_spans in resource_spans.scope_spans:
+            scope_name = scope_spans.scope.name
+            for span in scope_spans.spans:
+                problem = _problem(span)
+                if problem is not None:
+                    batch.rejected += 1
+                    if len(batch.errors) < MAX_ERRORS:
+                        batch.errors.append(_rejection_message(span, problem))
+                    continue
+                row = _row(span, scope_name, compiled)
+                row[PROJECT_ID] = project_id
+                row[SERVICE] = service_name
+                row[RESOURCE_ATTRIBUTES] = resource_attributes.copy()
+                rows.append(row)
+    return batch
+
+
+def _problem(span: WireSpan) -> str | None:
+    """Why the span cannot be stored, or None when it can."""
+    trace_id = span.trace_id
+    span_id = span.span_id
+    start = span.start_time_unix_nano
+    end = span.end_time_unix_nano
+    if (
+        len(trace_id) == 16
+        and len(span_id) == 8
+        and len(span.parent_span_id) in (0, 8)
+        and MIN_TIME_NS <= start <= end <= MAX_TIME_NS
+        and trace_id != _ZERO_TRACE_ID
+        and span_id != _ZERO_SPAN_ID
+    ):
+        return None
+    if len(trace_id) != 16:
+        return f"trace_id is {len(trace_id)} bytes, expected 16"
+    if trace_id == _ZERO_TRACE_ID:
+        return "trace_id is all zeros"
+    if len(span_id) != 8:
+        return f"span_id is {len(span_id)} bytes, expected 8"
+    if span_id == _ZERO_SPAN_ID:
+        return "span_id is all zeros"
+    if len(span.parent_span_id) not in (0, 8):
+        return f"parent_span_id is {len(span.parent_span_id)} bytes, expected 8 or none"
+    if start == 0:
+        return "start time is missing (0)"
+    if not MIN_TIME_NS <= start <= MAX_TIME_NS:
+        return f"start time {start} ns is outside the years 2000 to 2262"
+    if end < start:
+        return f"end time {end} ns is before start time {start} ns"
+    return f"end time {end} ns is after the year 2262"
+
+
+def _rejection_message(span: WireSpan, problem: str) -> str:
+    return (
+        f"span {span.name[:100]!r} (trace_id {span.trace_id.hex()[:32] or '-'}, "
+        f"span_id {span.span_id.hex()[:16] or '-'}) rejected: {problem}"
+    )
+
+
+def _row(span: WireSpan, scope_name: str, compiled: CompiledDialects) -> dict[str, object]:
+    remembered = compiled.remembered
+    values: dict[str, AttributeValue] = {}
+    flat: dict[str, str] = {}
+    found: dict[str, object] = {}
+    ranks: dict[object, int] = {}
+    for encoded in span.attributes:
+        read = remembered.get(encoded)
+        if read is None:
+            read = compiled.read_attribute(encoded)
+        key, value, text, actions = read
+        flat[key] = text
+        values[key] = value
+        for rank, column, converted, contested, map_key in actions:
+            if map_key is None:
+                if contested:
+                    held = ranks.get(column)
+                    if held is not None and held < rank:
+                        continue
+                    ranks[column] = rank
+                found[column] = converted
+            else:
+                _put_map_entry(found, ranks, rank, column, map_key, converted, contested)
+
+    if span.events:
+        events: list[EventRecord] = [_event_record(event, compiled) for event in span.events]
+        events_json = compact_json(events)
+    else:
+        events = []
+        events_json = _NO_EVENTS
+    if compiled.derivers:
+        view = SpanView(values, flat, events, scope_name)
+        for derive in compiled.derivers:
+            derive(view, found)
+
+    row = _ROW_TEMPLATE.copy()
+    row.update(found)
+    start = span.start_time_unix_nano
+    end = span.end_time_unix_nano
+    parent = span.parent_span_id
+    status = span.status
+    row[TRACE_ID] = span.trace_id.hex()
+    row[SPAN_ID] = span.span_id.hex()
+    row[PARENT_SPAN_ID] = "" if parent == _ZERO_SPAN_ID else parent.hex()
+    row[NAME] = span.name
+    row[START_TIME] = start
+    row[END_TIME] = end
+    row[DURATION_MS] = (end - start) / 1e6
+    row[STATUS_CODE] = _STATUS_BY_CODE.get(status.code, _UNSET)
+    row[STATUS_MESSAGE] = status.message
+    row[ATTRIBUTES] = flat
+    row[EVENTS] = events_json
+
+    # Fresh containers (read attributes are shared between spans), and columns that follow from others.
+    reasons = found.get(FINISH_REASONS)
+    row[FINISH_REASONS] = [] if reasons is None else list(reasons)  # type: ignore[call-overload]
+    tags = found.get(TAGS)
+    row[TAGS] = [] if tags is None else list(tags)  # type: ignore[call-overload]
+    if REQUEST_PARAMS not in found:
+        row[REQUEST_PARAMS] = {}
+    if RESPONSE_MODEL not in found and REQUEST_MODEL in found:
+        row[RESPONSE_MODEL] = found[REQUEST_MODEL]
+    if TOTAL_TOKENS not in found:
+        input_tokens = found.get(INPUT_TOKENS)
+        output_tokens = found.get(OUTPUT_TOKENS)
+        if input_tokens is not None and output_tokens is not None:
+            row[TOTAL_TOKENS] = input_tokens + output_tokens  # type: ignore[operator]
+    if COST_USD in found and COST_SOURCE not in found:
+        row[COST_SOURCE] = _COST_FROM_SDK
+    return row
+
+
+def _event_record(event: WireEvent, compiled: CompiledDialects) -> EventRecord:
+    remembered = compiled.remembered
+    attributes: dict[str, AttributeValue] = {}
+    for encoded in event.attributes:
+        key, value, _, _ = remembered.get(encoded) or compiled.read_attribute(encoded)
+        attributes[key] = value
+    return {EVENT_NAME: event.name, EVENT_TIME_UNIX_NANO: event.time_unix_nano, EVENT_ATTRIBUTES: attributes}
+
+
+def _put_map_entry(
+    found: dict[str, object],
+    ranks: dict[object, int],
+    rank: int,
+    column: str,
+    map_key: str,
+    converted: object,
+    contested: bool,
+) -> None:
+    entries = found.get(column)
+    if entries is None:
+        entries = found[column] = {}
+    if contested:
+        held = ranks.get((column, map_key))
+        if held is not None and held < rank:
+            return
+        ranks[(column, map_key)] = rank
+    entries[map_key] = converted  # type: ignore[index]
