@@ -13,6 +13,7 @@ import atexit
 import os
 import threading
 import weakref
+from collections.abc import Iterable
 from importlib import metadata
 
 from opentelemetry import trace
@@ -21,7 +22,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased
 
-from tokentrail import _runtime, semconv
+from tokentrail import _runtime, instrumentation, semconv
 from tokentrail._config import (
     DEFAULT_MAX_EXPORT_BATCH_SIZE,
     DEFAULT_MAX_QUEUE_SIZE,
@@ -36,6 +37,8 @@ from tokentrail._internal import CAPTURE, logger
 from tokentrail._otlp import ExporterLogLimit, build_otlp_exporter
 from tokentrail._processor import TokentrailSpanProcessor
 from tokentrail._sampling import AdjustableRatioSampler
+from tokentrail.gpu import _install as _gpu
+from tokentrail.gpu._options import GpuOptions, resolve_gpu_request
 
 TRACER_NAME = "tokentrail"
 RECONFIGURE_TIMEOUT_S = 5.0
@@ -58,6 +61,7 @@ class _Installation:
 
     def close(self, timeout_s: float, *, keep_exporter: SpanExporter | None = None) -> None:
         _runtime.active = None
+        _gpu.stop(timeout_s)
         self.processor.route_to(None)
         try:
             self.queue.shutdown(timeout_s, shutdown_exporter=self.queue.exporter is not keep_exporter)
@@ -90,11 +94,16 @@ def init(
     schedule_delay_ms: int = DEFAULT_SCHEDULE_DELAY_MS,
     exporter: SpanExporter | None = None,
     tracer_provider: TracerProvider | None = None,
+    gpu: bool | GpuOptions | None = None,
+    instrument: bool | Iterable[str] | None = None,
 ) -> None:
     """Start sending spans to tokentrail; calling it again reconfigures.
 
     Unset arguments come from the `TOKENTRAIL_*` environment variables. Invalid arguments raise
     `ValueError`/`TypeError`; anything failing inside is logged and leaves tokentrail inactive.
+    `gpu`: GPU figures on spans and GPU gauges (`tokentrail.gpu.GpuOptions`); None: `TOKENTRAIL_GPU`, auto.
+    `instrument`: client libraries to auto-instrument (`tokentrail.instrument()`): True for every supported
+    one that is installed, or names (`["openai", "anthropic"]`); None/False patches nothing more.
     """
     settings = resolve_settings(
         os.environ,
@@ -112,6 +121,8 @@ def init(
     )
     if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
         raise TypeError("tracer_provider must be an opentelemetry.sdk.trace.TracerProvider")
+    gpu_request = resolve_gpu_request(os.environ, gpu)
+    libraries = _libraries_to_instrument(instrument)
     global _installation, _last_queue, _atexit_registered
     with _lock, CAPTURE:
         if _installation is not None:
@@ -152,6 +163,9 @@ def init(
                 max_chars=settings.max_payload_chars,
             ),
         )
+        _gpu.start(gpu_request, provider=provider, endpoint=settings.endpoint, api_key=settings.api_key)
+        if libraries is not None:
+            instrumentation.instrument(*libraries)
         if not _atexit_registered:
             atexit.register(_flush_at_exit)
             _atexit_registered = True
@@ -180,6 +194,19 @@ def export_stats() -> ExportStats:
     """Export counts since the last `init()` (kept after `shutdown()`)."""
     queue = _last_queue
     return queue.stats() if queue is not None else ExportStats()
+
+
+def _libraries_to_instrument(instrument: bool | Iterable[str] | None) -> list[str] | None:
+    """`init(instrument=...)` as library names (validated now, so a typo raises); None: none."""
+    if instrument is None or instrument is False:
+        return None
+    if instrument is True:
+        return instrumentation.resolve(())
+    if isinstance(instrument, str):
+        return instrumentation.resolve((instrument,))
+    if not isinstance(instrument, Iterable):
+        raise TypeError(f"instrument must be a bool or library names, got {instrument!r}")
+    return instrumentation.resolve(instrument) if instrument else None
 
 
 def _flush_at_exit() -> None:

@@ -115,6 +115,16 @@ TT_GPU_UTIL_MAX: Final = "tokentrail.gpu.utilization.max"
 TT_GPU_MEMORY_PEAK_BYTES: Final = "tokentrail.gpu.memory.peak_bytes"
 TT_GPU_POWER_AVG_WATTS: Final = "tokentrail.gpu.power.avg_watts"
 TT_GPU_ENERGY_JOULES: Final = "tokentrail.gpu.energy_joules"
+TT_GPU_DEVICES: Final = "tokentrail.gpu.devices"  # NVML indices of the GPUs the span's figures cover
+
+# --- GPU metrics the SDK's sampler sends over OTLP (gauges, one point per device) ----------------
+METRIC_GPU_UTILIZATION: Final = "tokentrail.gpu.utilization"  # %
+METRIC_GPU_MEMORY_USED: Final = "tokentrail.gpu.memory.used"  # By
+METRIC_GPU_POWER: Final = "tokentrail.gpu.power"  # W
+METRIC_GPU_ENERGY: Final = "tokentrail.gpu.energy"  # J, the device's counter since the driver loaded
+GPU_INDEX: Final = "gpu.index"  # metric point attributes naming the device
+GPU_UUID: Final = "gpu.uuid"
+GPU_NAME: Final = "gpu.name"
 
 # --- Canonical span row: the columns the normaliser produces and the query API returns --------
 PROJECT_ID: Final = "project_id"
@@ -178,3 +188,141 @@ CANONICAL_COLUMNS: Final[tuple[str, ...]] = (
     SESSION, USER, TAGS,
     ATTRIBUTES, RESOURCE_ATTRIBUTES, EVENTS,
 )  # fmt: skip
+
+# === Other instrumentations' dialects: the keys the collector reads besides its own ============
+# Added for the collector's normaliser; each group is one convention, named as its authors spell it.
+
+# --- OpenTelemetry GenAI: events (span events or log records) and a few more names ------------
+GEN_AI_SYSTEM_MESSAGE_EVENT: Final = "gen_ai.system.message"
+GEN_AI_USER_MESSAGE_EVENT: Final = "gen_ai.user.message"
+GEN_AI_ASSISTANT_MESSAGE_EVENT: Final = "gen_ai.assistant.message"
+GEN_AI_TOOL_MESSAGE_EVENT: Final = "gen_ai.tool.message"
+GEN_AI_CHOICE_EVENT: Final = "gen_ai.choice"
+GEN_AI_OPERATION_DETAILS_EVENT: Final = "gen_ai.client.inference.operation.details"
+GEN_AI_CONTENT_PROMPT_EVENT: Final = "gen_ai.content.prompt"  # older events, attribute gen_ai.prompt
+GEN_AI_CONTENT_COMPLETION_EVENT: Final = "gen_ai.content.completion"  # attribute gen_ai.completion
+GEN_AI_EVENT_PREFIX: Final = "gen_ai."  # log records named so carry GenAI content
+GEN_AI_EVENT_CONTENT: Final = "gen_ai.event.content"  # an event's body as JSON, where only attributes exist
+EVENT_NAME_ATTRIBUTE: Final = "event.name"  # a log record's event name, before LogRecord.event_name
+GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"  # seconds
+# Keys of GenAI message objects (gen_ai.input.messages items, event bodies).
+MESSAGE_ROLE: Final = "role"
+MESSAGE_PARTS: Final = "parts"
+MESSAGE_CONTENT: Final = "content"
+MESSAGE_FINISH_REASON: Final = "finish_reason"
+MESSAGE_TOOL_CALLS: Final = "tool_calls"
+MESSAGE_PART_TYPE: Final = "type"
+
+# --- OpenInference (Arize Phoenix) ----------------------------------------------------------------
+OI_SPAN_KIND: Final = "openinference.span.kind"
+OI_INPUT_VALUE: Final = "input.value"
+OI_OUTPUT_VALUE: Final = "output.value"
+OI_LLM_MODEL_NAME: Final = "llm.model_name"
+OI_LLM_REQUEST_MODEL_NAME: Final = "llm.request.model_name"
+OI_LLM_RESPONSE_MODEL_NAME: Final = "llm.response.model_name"
+OI_LLM_PROVIDER: Final = "llm.provider"
+OI_LLM_SYSTEM: Final = "llm.system"
+OI_LLM_INVOCATION_PARAMETERS: Final = "llm.invocation_parameters"
+OI_LLM_INPUT_MESSAGES_PREFIX: Final = "llm.input_messages."
+OI_LLM_OUTPUT_MESSAGES_PREFIX: Final = "llm.output_messages."
+OI_LLM_TOKEN_COUNT_PROMPT: Final = "llm.token_count.prompt"
+OI_LLM_TOKEN_COUNT_COMPLETION: Final = "llm.token_count.completion"
+OI_LLM_TOKEN_COUNT_TOTAL: Final = "llm.token_count.total"
+OI_LLM_TOKEN_COUNT_CACHE_READ: Final = "llm.token_count.prompt_details.cache_read"
+OI_LLM_TOKEN_COUNT_REASONING: Final = "llm.token_count.completion_details.reasoning"
+OI_LLM_FINISH_REASON: Final = "llm.finish_reason"
+OI_LLM_COST_TOTAL: Final = "llm.cost.total"
+OI_EMBEDDING_MODEL_NAME: Final = "embedding.model_name"
+OI_TAG_TAGS: Final = "tag.tags"
+OI_METADATA: Final = "metadata"
+OI_FIRST_TOKEN_EVENT: Final = "First Token Stream Event"
+# Inside a numbered llm.*_messages.N. entry (dots split the nesting).
+OI_MESSAGE: Final = "message"
+OI_MESSAGE_CONTENTS: Final = "contents"
+OI_MESSAGE_CONTENT: Final = "message_content"
+OI_TOOL_CALL: Final = "tool_call"
+
+# --- OpenLLMetry (Traceloop) ----------------------------------------------------------------------
+TRACELOOP_SPAN_KIND: Final = "traceloop.span.kind"
+TRACELOOP_ENTITY_INPUT: Final = "traceloop.entity.input"
+TRACELOOP_ENTITY_OUTPUT: Final = "traceloop.entity.output"
+TRACELOOP_SESSION_ID: Final = "traceloop.association.properties.session_id"
+TRACELOOP_USER_ID: Final = "traceloop.association.properties.user_id"
+LLM_REQUEST_TYPE: Final = "llm.request.type"
+LLM_IS_STREAMING: Final = "llm.is_streaming"
+LLM_USAGE_TOTAL_TOKENS: Final = "llm.usage.total_tokens"
+GEN_AI_IS_STREAMING: Final = "gen_ai.is_streaming"
+GEN_AI_PROMPT_PREFIX: Final = "gen_ai.prompt."  # gen_ai.prompt.N.role / .content / .tool_calls.M.*
+GEN_AI_COMPLETION_PREFIX: Final = "gen_ai.completion."  # gen_ai.completion.N.role / .content / .finish_reason
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_read_input_tokens"
+GEN_AI_USAGE_REASONING_TOKENS_OLD: Final = "gen_ai.usage.reasoning_tokens"
+
+# --- OpenLIT ----------------------------------------------------------------------------------------
+OPENLIT_USAGE_COST: Final = "gen_ai.usage.cost"  # USD
+OPENLIT_TIME_TO_FIRST_TOKEN: Final = "gen_ai.server.time_to_first_token"  # seconds
+OPENLIT_REQUEST_IS_STREAM: Final = "gen_ai.request.is_stream"  # older OpenLIT releases
+
+# --- Langfuse (SDK v3 and later, OpenTelemetry based) ---------------------------------------------
+LANGFUSE_OBSERVATION_TYPE: Final = "langfuse.observation.type"
+LANGFUSE_OBSERVATION_INPUT: Final = "langfuse.observation.input"
+LANGFUSE_OBSERVATION_OUTPUT: Final = "langfuse.observation.output"
+LANGFUSE_OBSERVATION_MODEL: Final = "langfuse.observation.model.name"
+LANGFUSE_OBSERVATION_MODEL_PARAMETERS: Final = "langfuse.observation.model.parameters"
+LANGFUSE_OBSERVATION_USAGE_DETAILS: Final = "langfuse.observation.usage_details"
+LANGFUSE_OBSERVATION_COST_DETAILS: Final = "langfuse.observation.cost_details"
+LANGFUSE_OBSERVATION_COMPLETION_START_TIME: Final = "langfuse.observation.completion_start_time"
+LANGFUSE_OBSERVATION_FINISH_REASON: Final = "langfuse.observation.metadata.finish_reason"
+LANGFUSE_SESSION_ID: Final = "langfuse.session.id"
+LANGFUSE_USER_ID: Final = "langfuse.user.id"
+LANGFUSE_TRACE_TAGS: Final = "langfuse.trace.tags"
+
+# --- The span content table: GenAI log records kept per span (collector migration 0003) ----------
+CONTENT_TIME_UNIX_NANO: Final = "time_unix_nano"
+CONTENT_EVENT_NAME: Final = "event_name"
+CONTENT_ROLE: Final = "role"
+CONTENT: Final = "content"  # JSON object: {"input": [messages], "output": [messages]} or {"body": ...}
+CONTENT_INPUT: Final = "input"
+CONTENT_OUTPUT: Final = "output"
+CONTENT_BODY: Final = "body"
+SPAN_CONTENT_COLUMNS: Final[tuple[str, ...]] = (
+    PROJECT_ID, TRACE_ID, SPAN_ID, CONTENT_TIME_UNIX_NANO, CONTENT_EVENT_NAME, CONTENT_ROLE, CONTENT, ATTRIBUTES,
+)  # fmt: skip
+
+# === Auto-instrumentation of LLM client libraries (tokentrail.instrumentation) ==================
+
+# --- More OpenTelemetry names the instrumentors write -------------------------------------------
+GEN_AI_REQUEST_CHOICE_COUNT: Final = "gen_ai.request.choice.count"
+GEN_AI_REQUEST_ENCODING_FORMATS: Final = "gen_ai.request.encoding_formats"
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
+HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+
+
+class GenAiProvider(str, Enum):
+    """Values of `gen_ai.provider.name` the instrumentors write (OpenTelemetry's spellings)."""
+
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+
+
+class MessagePartType(str, Enum):
+    """`type` of a part in a GenAI message (`gen_ai.input.messages`, `gen_ai.output.messages`)."""
+
+    TEXT = "text"
+    TOOL_CALL = "tool_call"
+    TOOL_CALL_RESPONSE = "tool_call_response"
+    REASONING = "reasoning"
+    URI = "uri"
+
+
+# Keys inside GenAI message parts and tool definitions (besides MESSAGE_* above).
+MESSAGE_PART_ID: Final = "id"  # a tool call's id, in tool_call and tool_call_response parts
+MESSAGE_PART_NAME: Final = "name"
+MESSAGE_PART_ARGUMENTS: Final = "arguments"
+MESSAGE_PART_RESPONSE: Final = "response"
+MESSAGE_PART_URI: Final = "uri"
+MESSAGE_PART_MODALITY: Final = "modality"
+TOOL_DEFINITION_TYPE: Final = "type"
+TOOL_DEFINITION_NAME: Final = "name"
+TOOL_DEFINITION_DESCRIPTION: Final = "description"
+TOOL_DEFINITION_PARAMETERS: Final = "parameters"

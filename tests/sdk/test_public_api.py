@@ -20,8 +20,10 @@ def test_all_is_pinned() -> None:
         "export_stats",
         "flush",
         "init",
+        "instrument",
         "observe",
         "shutdown",
+        "uninstrument",
         "update_current_span",
     ]
     for name in tokentrail.__all__:
