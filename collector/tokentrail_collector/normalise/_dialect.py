@@ -9,7 +9,13 @@ a numbered list) is a `Deriver`.
 Precedence: reads are compiled into one plan per attribute key, so a span costs one dict lookup
 per attribute however many dialects there are. When several reads give a column a value, the one
 from the earliest dialect (and the earliest read within it) wins. Derivers run afterwards, in
-dialect order, and only fill columns that no read and no earlier deriver filled.
+dialect order, and only fill columns that no read and no earlier deriver filled (in a map column,
+the entries missing). One deriver goes further, by design: OpenTelemetry's system instructions
+join the input messages a read found (see `_dialects/genai.py`).
+
+A deriver that only matters for spans carrying certain attributes (a numbered message list, a
+JSON blob) is a `GatedDeriver`: its gate is compiled into the plans of the keys that open it, so
+the spans without those attributes, most of them, do not pay for it at all.
 """
 
 from __future__ import annotations
@@ -58,11 +64,23 @@ class SpanView:
     flat_attributes: dict[str, str]  # the same, flattened to strings (the `attributes` column)
     events: list[EventRecord]
     scope_name: str
+    start_time_unix_nano: int = 0
 
 
 # A deriver adds to `found` (column -> value) what it can tell from the span, leaving alone the
 # columns already there.
 Deriver = Callable[[SpanView, dict[str, object]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class GatedDeriver:
+    """`derive`, run only for spans with an attribute named one of `keys` or starting with one of
+    `prefixes`, or (`events`) for spans with events (in dialect order with the other derivers)."""
+
+    derive: Deriver
+    keys: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    events: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +108,21 @@ class Dialect:
     name: str
     reads: tuple[Read, ...] = ()
     prefix_reads: tuple[PrefixRead, ...] = ()
-    derivers: tuple[Deriver, ...] = ()
+    derivers: tuple[Deriver | GatedDeriver, ...] = ()
 
 
 # What one attribute key feeds: (rank, column, convert, contested, map key). A lower rank wins;
 # `contested` says whether any other key feeds the same column (only then do ranks need keeping);
 # `map key` is None for a plain column and the entry's key in a map column for a prefix read.
-PlanEntry = tuple[int, str, Converter, bool, "str | None"]
+# An open gate is an entry of the pseudo map column GATES, keyed by the gate's number.
+PlanEntry = tuple[int, str, Converter, bool, "str | int | None"]
 Plan = tuple[PlanEntry, ...]
 # A plan entry applied to one value: (rank, column, converted value, contested, map key).
-Action = tuple[int, str, object, bool, "str | None"]
+Action = tuple[int, str, object, bool, "str | int | None"]
+# The pseudo column, in what the reads found for a span, of the gates its attributes opened.
+GATES = "\x00gates"
+ALWAYS = -1  # the gate number of a deriver that always runs
+ON_EVENTS = -2  # the gate number of a deriver that runs for spans with events
 # An encoded KeyValue, read: (key, value, flattened value, the actions its value leads to).
 # Shared by every span that carries the same encoded attribute, so never to be changed.
 ReadAttribute = tuple[str, AttributeValue, str, tuple[Action, ...]]
@@ -112,7 +135,12 @@ class CompiledDialects:
     exact: dict[str, list[tuple[int, Read]]]
     prefix: tuple[tuple[int, PrefixRead], ...]
     contested: frozenset[str]
-    derivers: tuple[Deriver, ...]
+    derivers: tuple[tuple[Deriver, int], ...]  # each with its gate number, or ALWAYS or ON_EVENTS
+    gates: tuple[GatedDeriver, ...] = ()  # indexed by gate number
+    # Whether some deriver runs for every span, and whether some runs for every span with events:
+    # when neither, a span with no events that opened no gate skips the derivers altogether.
+    any_always: bool = False
+    any_on_events: bool = False
     plans: dict[str, Plan] = field(default_factory=dict)
     remembered: dict[bytes, ReadAttribute] = field(default_factory=dict)
 
@@ -155,15 +183,23 @@ class CompiledDialects:
                 map_key = key[len(prefix_read.prefix) :]
                 contested = prefix_read.column in self.contested
                 entries.append((rank, prefix_read.column, prefix_read.convert, contested, map_key))
+        for number, gate in enumerate(self.gates):
+            if key in gate.keys or key.startswith(gate.prefixes):
+                entries.append((ALWAYS, GATES, _opens_gate, False, number))
         entries.sort(key=lambda entry: entry[0])
         return tuple(entries)
+
+
+def _opens_gate(value: AttributeValue) -> bool:
+    return True
 
 
 def compile_dialects(dialects: Iterable[Dialect]) -> CompiledDialects:
     """The reading plan of `dialects`, the earliest first in precedence."""
     exact: dict[str, list[tuple[int, Read]]] = {}
     prefix: list[tuple[int, PrefixRead]] = []
-    derivers: list[Deriver] = []
+    derivers: list[tuple[Deriver, int]] = []
+    gates: list[GatedDeriver] = []
     keys_per_column: dict[str, set[str]] = {}  # prefixes count as keys
     rank = 0
     for dialect in dialects:
@@ -181,6 +217,26 @@ def compile_dialects(dialects: Iterable[Dialect]) -> CompiledDialects:
             prefix.append((rank, prefix_read))
             keys_per_column.setdefault(prefix_read.column, set()).add(prefix_read.prefix)
             rank += 1
-        derivers.extend(dialect.derivers)
+        for deriver in dialect.derivers:
+            if not isinstance(deriver, GatedDeriver):
+                derivers.append((deriver, ALWAYS))
+            elif deriver.events:
+                if deriver.keys or deriver.prefixes:
+                    raise ValueError(
+                        f"dialect {dialect.name!r}: a deriver is gated by events or by keys, not both"
+                    )
+                derivers.append((deriver.derive, ON_EVENTS))
+            else:
+                derivers.append((deriver.derive, len(gates)))
+                gates.append(deriver)
     contested = frozenset(column for column, keys in keys_per_column.items() if len(keys) > 1)
-    return CompiledDialects(exact, tuple(prefix), contested, tuple(derivers))
+    numbers = {gate for _, gate in derivers}
+    return CompiledDialects(
+        exact,
+        tuple(prefix),
+        contested,
+        tuple(derivers),
+        tuple(gates),
+        ALWAYS in numbers,
+        ON_EVENTS in numbers,
+    )

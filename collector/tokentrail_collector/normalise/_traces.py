@@ -44,7 +44,14 @@ from tokentrail.semconv import (
     TOTAL_TOKENS,
     TRACE_ID,
 )
-from tokentrail_collector.normalise._dialect import CompiledDialects, EventRecord, SpanView, compile_dialects
+from tokentrail_collector.normalise._dialect import (
+    ALWAYS,
+    GATES,
+    CompiledDialects,
+    EventRecord,
+    SpanView,
+    compile_dialects,
+)
 from tokentrail_collector.normalise._dialects import DIALECTS
 from tokentrail_collector.normalise._values import AttributeValue, compact_json
 from tokentrail_collector.normalise._wire import WireEvent, WireSpan, traces_view
@@ -208,10 +215,15 @@ def _row(span: WireSpan, scope_name: str, compiled: CompiledDialects) -> dict[st
     else:
         events = []
         events_json = _NO_EVENTS
-    if compiled.derivers:
-        view = SpanView(values, flat, events, scope_name)
-        for derive in compiled.derivers:
-            derive(view, found)
+    gates = found.pop(GATES, None)
+    if gates is not None or compiled.any_always or (events and compiled.any_on_events):
+        view = SpanView(values, flat, events, scope_name, span.start_time_unix_nano)
+        for derive, gate in compiled.derivers:
+            if gate >= 0:
+                if gates is not None and gate in gates:
+                    derive(view, found)
+            elif gate == ALWAYS or events:
+                derive(view, found)
 
     row = _ROW_TEMPLATE.copy()
     row.update(found)

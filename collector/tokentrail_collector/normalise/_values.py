@@ -160,3 +160,56 @@ def as_text_list(value: AttributeValue) -> list[str] | None:
                 return [flatten(item) for item in decoded if item is not None]
         return [value]
     return None
+
+
+def as_milliseconds_from_seconds(value: AttributeValue) -> float | None:
+    """A duration sent in seconds (a time to first token), in milliseconds."""
+    seconds = as_non_negative_number(value)
+    return None if seconds is None else seconds * 1000.0
+
+
+def json_object(value: AttributeValue) -> dict[str, AttributeValue] | None:
+    """The object a value holds: a structured value, or JSON text of an object."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            decoded = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+        if isinstance(decoded, dict):
+            return decoded
+    return None
+
+
+def json_text(value: AttributeValue) -> AttributeValue:
+    """A value sent JSON-encoded as text (`"\\"stop\\""`), decoded; other values as they are."""
+    if isinstance(value, str) and value[:1] in ('"', "[", "{"):
+        try:
+            decoded: AttributeValue = json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+        return decoded
+    return value
+
+
+def json_field(convert: Converter, *paths: str) -> Converter:
+    """A converter reading the first of `paths` (dotted, into nested objects) that `convert` accepts
+    from a JSON object attribute, such as `llm.invocation_parameters` or Langfuse's usage details."""
+    split_paths = [path.split(".") for path in paths]
+
+    def read(value: AttributeValue) -> object:
+        document = json_object(value)
+        if document is None:
+            return None
+        for path in split_paths:
+            node: AttributeValue = document
+            for name in path:
+                node = node.get(name) if isinstance(node, dict) else None
+            if node is not None:
+                converted = convert(node)
+                if converted is not None:
+                    return converted
+        return None
+
+    return read

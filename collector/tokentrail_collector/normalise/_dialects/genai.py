@@ -1,10 +1,29 @@
-"""OpenTelemetry GenAI semantic conventions: the current names, and the deprecated ones still sent."""
+"""OpenTelemetry GenAI semantic conventions: the current names, and the deprecated ones still sent.
+
+Message content keeps the conventions' own shape (`gen_ai.input.messages`, as sent); the system
+instructions, which the conventions keep apart, join the input messages as their first, system,
+message, so every dialect's input reads as one chat.
+"""
 
 from __future__ import annotations
 
 from tokentrail import semconv as sc
-from tokentrail_collector.normalise._dialect import Dialect, PrefixRead, Read
-from tokentrail_collector.normalise._values import AttributeValue, as_count, as_text, as_text_list, flatten
+from tokentrail_collector.normalise._dialect import Dialect, GatedDeriver, PrefixRead, Read, SpanView
+from tokentrail_collector.normalise._messages import (
+    as_genai_messages,
+    as_message_text,
+    messages_json,
+    messages_of,
+    system_message,
+)
+from tokentrail_collector.normalise._values import (
+    AttributeValue,
+    as_count,
+    as_milliseconds_from_seconds,
+    as_text,
+    as_text_list,
+    flatten,
+)
 
 _Op = sc.GenAiOperation
 _KIND_BY_OPERATION: dict[str, str] = {
@@ -26,6 +45,23 @@ def kind_of_operation(value: AttributeValue) -> str | None:
     return None
 
 
+def system_instructions_first(span: SpanView, found: dict[str, object]) -> None:
+    """`gen_ai.system_instructions` as the first input message, unless the messages have a system
+    message already (some instrumentations send both) or the input came from elsewhere."""
+    system = system_message(span.attributes.get(sc.GEN_AI_SYSTEM_INSTRUCTIONS))
+    if system is None:
+        return
+    sent = span.attributes.get(sc.GEN_AI_INPUT_MESSAGES)
+    if sc.INPUT_TEXT not in found:
+        found[sc.INPUT_TEXT] = messages_json([system])
+        return
+    if sent is None or found[sc.INPUT_TEXT] != as_genai_messages(sent):
+        return
+    messages = messages_of(sent)
+    if messages is not None and not any(message[sc.MESSAGE_ROLE] == "system" for message in messages):
+        found[sc.INPUT_TEXT] = messages_json([system, *messages])
+
+
 GENAI = Dialect(
     "gen_ai",
     reads=(
@@ -40,9 +76,11 @@ GENAI = Dialect(
         Read(sc.REASONING_TOKENS, sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, as_count),
         Read(sc.TOTAL_TOKENS, sc.GEN_AI_USAGE_TOTAL_TOKENS, as_count),
         Read(sc.FINISH_REASONS, sc.GEN_AI_RESPONSE_FINISH_REASONS, as_text_list),
-        Read(sc.INPUT_TEXT, sc.GEN_AI_INPUT_MESSAGES, as_text),
-        Read(sc.OUTPUT_TEXT, sc.GEN_AI_OUTPUT_MESSAGES, as_text),
+        Read(sc.INPUT_TEXT, sc.GEN_AI_INPUT_MESSAGES, as_genai_messages),
+        Read(sc.OUTPUT_TEXT, sc.GEN_AI_OUTPUT_MESSAGES, as_genai_messages),
         Read(sc.SESSION, sc.GEN_AI_CONVERSATION_ID, as_text),
+        # Not (yet) in the conventions, sent by Anthropic's own SDK instrumentation.
+        Read(sc.TIME_TO_FIRST_TOKEN_MS, sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, as_milliseconds_from_seconds),
     ),
     prefix_reads=(
         PrefixRead(
@@ -52,6 +90,7 @@ GENAI = Dialect(
             exclude=frozenset({sc.GEN_AI_REQUEST_MODEL}),
         ),
     ),
+    derivers=(GatedDeriver(system_instructions_first, keys=frozenset({sc.GEN_AI_SYSTEM_INSTRUCTIONS})),),
 )
 
 GENAI_DEPRECATED = Dialect(
@@ -60,7 +99,7 @@ GENAI_DEPRECATED = Dialect(
         Read(sc.PROVIDER, sc.GEN_AI_SYSTEM, as_text),
         Read(sc.INPUT_TOKENS, sc.GEN_AI_USAGE_PROMPT_TOKENS, as_count),
         Read(sc.OUTPUT_TOKENS, sc.GEN_AI_USAGE_COMPLETION_TOKENS, as_count),
-        Read(sc.INPUT_TEXT, sc.GEN_AI_PROMPT, as_text),
-        Read(sc.OUTPUT_TEXT, sc.GEN_AI_COMPLETION, as_text),
+        Read(sc.INPUT_TEXT, sc.GEN_AI_PROMPT, as_message_text),
+        Read(sc.OUTPUT_TEXT, sc.GEN_AI_COMPLETION, as_message_text),
     ),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tokentrail import semconv as sc
-from tokentrail_collector.normalise._dialect import Dialect, Read, SpanView
+from tokentrail_collector.normalise._dialect import Dialect, GatedDeriver, Read, SpanView
 from tokentrail_collector.normalise._values import as_text
 
 
@@ -26,5 +26,5 @@ OTEL = Dialect(
         Read(sc.USER, sc.USER_ID, as_text),
         Read(sc.ERROR_TYPE_COLUMN, sc.ERROR_TYPE, as_text),
     ),
-    derivers=(exception_type,),
+    derivers=(GatedDeriver(exception_type, events=True),),
 )
