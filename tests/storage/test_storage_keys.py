@@ -48,7 +48,7 @@ def test_only_hashes_are_stored(store: Store, keys: KeyStore, project: str) -> N
     created = keys.create(project, name="secret-holder")
     keys.revoke(created.key_id)
     rows = store.query("SELECT * FROM api_keys WHERE project_id = {p:String}", {"p": project}).result_rows
-    assert len(rows) == 2  # the created version and the revoked one
+    assert 1 <= len(rows) <= 2  # the created version and the revoked one, unless a merge folded them
     stored = " ".join(str(value) for row in rows for value in row)
     assert created.key not in stored
     assert created.key[3:] not in stored

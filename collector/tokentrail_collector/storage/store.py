@@ -65,6 +65,17 @@ class Store:
             f"unsupported store URL {_redact(url)!r}: expected chdb://<dir> or http(s)://user:pass@host:8123/db"
         )
 
+    @staticmethod
+    def held_by_another_process(url: str) -> bool:
+        """Whether a chDB store's directory is locked, for a process that has not opened it itself.
+
+        Lets a short-lived command (the CLI) go to the collector that owns the directory without
+        first making chDB fail (which also prints ClickHouse's own error on stderr).
+        """
+        if not url.startswith(_CHDB_PREFIX):
+            return False
+        return _status_file_locked(os.path.realpath(os.path.abspath(unquote(url[len(_CHDB_PREFIX) :]))))
+
     @classmethod
     def _open_chdb(cls, url: str) -> Store:
         location = url[len(_CHDB_PREFIX) :]

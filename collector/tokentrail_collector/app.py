@@ -1,0 +1,121 @@
+"""The collector's FastAPI application: `create_app(settings)` builds it; nothing is opened at import."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from tokentrail_collector.deps import Services
+from tokentrail_collector.routes import admin, health, otlp, query
+from tokentrail_collector.settings import Settings
+from tokentrail_collector.storage import GroupCommitWriter, KeyStore, Overloaded, Store, StoreUnavailable
+
+log = logging.getLogger("tokentrail.collector")
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """Build the app. `store`, when given, is used as is (and not closed by the app)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = open_services(settings, store)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            services.writer.stop(timeout_s=30)
+            if store is None:
+                services.store.close()
+
+    app = FastAPI(
+        title="tokentrail collector",
+        version=_version(),
+        description="OTLP/HTTP ingest of LLM telemetry and the tokentrail query API.",
+        lifespan=lifespan,
+    )
+    app.include_router(otlp.router)
+    app.include_router(query.router)
+    app.include_router(admin.router)
+    app.include_router(health.router)
+    install_error_handlers(app)
+    return app
+
+
+def open_services(settings: Settings, store: Store | None = None) -> Services:
+    """Open the store, apply migrations, start the writer: what the app needs before the first request."""
+    store = store or Store.open(settings.clickhouse_url)
+    applied = store.migrate()
+    if applied:
+        log.info("applied migrations: %s", ", ".join(map(str, applied)))
+    writer = GroupCommitWriter(
+        store,
+        max_batch_rows=settings.max_batch_rows,
+        max_linger_ms=settings.max_linger_ms,
+        max_pending_rows=settings.max_pending_rows,
+    )
+    writer.start()
+    return Services(
+        settings=settings,
+        store=store,
+        writer=writer,
+        keys=KeyStore(store),
+        admin_token=load_admin_token(settings),
+    )
+
+
+def load_admin_token(settings: Settings) -> str:
+    """The admin token from TOKENTRAIL_ADMIN_TOKEN, else one kept in a 0600 file beside the data."""
+    if settings.admin_token is not None:
+        return settings.admin_token.get_secret_value()
+    path = settings.admin_token_file
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = "tta_" + secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return token
+
+
+def read_admin_token(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Store trouble is the server's temporary state, not a bug: 503/429 with Retry-After, never 500."""
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"store unavailable: {exc}"}, status_code=503, headers={"Retry-After": "5"}
+        )
+
+    @app.exception_handler(Overloaded)
+    async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+        retry = max(1, round(exc.retry_after_s))
+        return JSONResponse(
+            {"detail": "collector is behind; retry later"},
+            status_code=429,
+            headers={"Retry-After": str(retry)},
+        )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tokentrail")
+    except PackageNotFoundError:
+        return "0.0.0"

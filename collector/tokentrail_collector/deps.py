@@ -1,0 +1,68 @@
+"""Request dependencies, typed once: the collector's services, the caller's project, the admin check."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from tokentrail_collector.settings import Settings
+from tokentrail_collector.storage import GroupCommitWriter, KeyStore, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the app's lifespan opened; one per app."""
+
+    settings: Settings
+    store: Store
+    writer: GroupCommitWriter
+    keys: KeyStore
+    admin_token: str
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(
+            status_code=401,
+            detail="missing API key: send 'Authorization: Bearer <key>' (create one with 'tokentrail keys create')",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
+
+
+async def current_project(request: Request, services: ServicesDep) -> str:
+    """The project named by the caller's API key; every read and write is scoped to it."""
+    token = bearer_token(request)
+    project_id = await run_in_threadpool(services.keys.resolve, token)
+    if project_id is None:
+        raise HTTPException(
+            status_code=401,
+            detail="API key refused: unknown or revoked",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return project_id
+
+
+ProjectDep = Annotated[str, Depends(current_project)]
+
+
+def require_admin(request: Request, services: ServicesDep) -> None:
+    token = bearer_token(request)
+    if not hmac.compare_digest(token.encode(), services.admin_token.encode()):
+        raise HTTPException(status_code=403, detail="admin token refused")
+
+
+AdminDep = Annotated[None, Depends(require_admin)]

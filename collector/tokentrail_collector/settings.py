@@ -1,0 +1,44 @@
+"""Collector configuration: environment variables `TOKENTRAIL_*`, the same names as the CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_STORE_URL = "chdb://.tokentrail"
+
+
+class Settings(BaseSettings):
+    """Everything the collector reads from its environment, with the defaults a laptop needs."""
+
+    model_config = SettingsConfigDict(env_prefix="TOKENTRAIL_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4318, ge=1, le=65535)
+    clickhouse_url: str = DEFAULT_STORE_URL
+    admin_token: SecretStr | None = None
+    # Body limit for one OTLP request, checked after decompression.
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # Group commit: rows of concurrent requests go into one insert.
+    max_batch_rows: int = Field(default=20_000, ge=1)
+    max_linger_ms: int = Field(default=20, ge=0)
+    max_pending_rows: int = Field(default=200_000, ge=1)
+    log_level: str = "info"
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the collector keeps its local files (the admin token): the chDB directory, or ./.tokentrail."""
+        return chdb_directory(self.clickhouse_url) or Path(".tokentrail").resolve()
+
+    @property
+    def admin_token_file(self) -> Path:
+        return self.state_dir / "admin_token"
+
+
+def chdb_directory(url: str) -> Path | None:
+    """The data directory of a `chdb://` store URL, or None for a ClickHouse server URL."""
+    if not url.startswith("chdb://"):
+        return None
+    return Path(url.removeprefix("chdb://") or ".tokentrail").resolve()
