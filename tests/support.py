@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "tests" / "e2e" / "scenario_app.py"
 ADMIN_TOKEN = "tta_test-admin-token"
 
 
@@ -89,3 +91,18 @@ class CollectorProcess:
 
     def client(self, key: str) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
+def run_scenario(collector: CollectorProcess, key: str, *args: str) -> dict[str, str]:
+    """Run tests/e2e/scenario_app.py (an app using the SDK) against `collector`; its trace ids by role."""
+    env = os.environ | {"TOKENTRAIL_ENDPOINT": collector.url, "TOKENTRAIL_API_KEY": key}
+    done = subprocess.run(
+        [sys.executable, str(SCENARIO), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,23 +14,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.support import CollectorProcess
+from tests.support import run_scenario as run_app
 
-SCENARIO = Path(__file__).with_name("scenario_app.py")
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
-
-
-def run_app(collector: CollectorProcess, key: str, *args: str) -> dict[str, str]:
-    env = os.environ | {"TOKENTRAIL_ENDPOINT": collector.url, "TOKENTRAIL_API_KEY": key}
-    done = subprocess.run(
-        [sys.executable, str(SCENARIO), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def spans_by_name(trace: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -1,0 +1,16 @@
+"""The client of the collector's query API, for notebooks and the UI.
+
+    from datetime import timedelta
+    from tokentrail.api import Client
+
+    with Client() as api:                       # TOKENTRAIL_ENDPOINT and TOKENTRAIL_API_KEY from the environment
+        slow = api.traces(start=timedelta(days=1), model="gpt-4o-mini")
+        hourly = api.stats(bucket_seconds=3600)
+
+Tables come back as pandas DataFrames (pandas is imported only then); errors as `ApiError`s.
+"""
+
+from tokentrail.api._client import Client
+from tokentrail.api._http import ApiError, CollectorUnreachable, NotFound, TimeArg, Unauthorized
+
+__all__ = ["ApiError", "Client", "CollectorUnreachable", "NotFound", "TimeArg", "Unauthorized"]

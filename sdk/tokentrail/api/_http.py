@@ -1,0 +1,130 @@
+"""The transport of the query-API client: one keep-alive session, typed errors, JSON in and out.
+
+`requests` comes with the OTLP exporter the SDK already depends on; nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import requests
+
+from tokentrail._config import DEFAULT_ENDPOINT, ENV_API_KEY, ENV_ENDPOINT
+
+DEFAULT_TIMEOUT_S = 30.0
+
+TimeArg = datetime | timedelta | str | int | float | None
+"""A time bound: a datetime (naive means UTC), a timedelta back from now, ISO 8601 text or epoch seconds."""
+
+
+class ApiError(Exception):
+    """The collector answered with an error; `status` is its HTTP status, `message` what it said."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class Unauthorized(ApiError):
+    """The API key is missing, unknown or revoked (401), or not allowed here (403)."""
+
+
+class NotFound(ApiError):
+    """The thing asked for does not exist in this project (404)."""
+
+
+class CollectorUnreachable(ApiError):
+    """No answer from the collector at all (connection refused, DNS, timeout)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(0, f"cannot reach the collector at {url}: {reason}")
+        self.url = url
+
+
+def as_time_param(value: TimeArg) -> str | None:
+    """A time bound as the API takes it (ISO 8601, UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        value = datetime.now(timezone.utc) - value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise TypeError(
+            f"a time bound must be a datetime, timedelta, ISO text or epoch seconds, not {value!r}"
+        )
+    return str(value)
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip() or response.reason or "no message"
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, list):  # FastAPI validation errors: say which parameter and why
+        return "; ".join(
+            f"{'.'.join(str(part) for part in item.get('loc', ())[1:]) or 'request'}: {item.get('msg', item)}"
+            if isinstance(item, dict)
+            else str(item)
+            for item in detail
+        )
+    return str(detail)
+
+
+class Transport:
+    """HTTP to one collector with one project key."""
+
+    def __init__(self, url: str | None, api_key: str | None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.url = (url or os.environ.get(ENV_ENDPOINT) or DEFAULT_ENDPOINT).rstrip("/")
+        self.api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
+        self.timeout_s = timeout_s
+        self.session = requests.Session()
+        if self.api_key:
+            self.session.headers["Authorization"] = f"Bearer {self.api_key}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """Send one request; the decoded JSON (or the raw bytes with `raw=True`), else a typed ApiError."""
+        clean = {name: value for name, value in (params or {}).items() if value is not None}
+        try:
+            response = self.session.request(
+                method,
+                self.url + path,
+                params=clean,
+                json=json,
+                data=data,
+                headers=dict(headers or {}),
+                timeout=self.timeout_s,
+            )
+        except requests.RequestException as exc:
+            raise CollectorUnreachable(
+                self.url, type(exc).__name__ + (f": {exc}" if str(exc) else "")
+            ) from exc
+        if response.status_code in (401, 403):
+            raise Unauthorized(response.status_code, _message(response))
+        if response.status_code == 404:
+            raise NotFound(404, _message(response))
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _message(response))
+        if raw:
+            return response.content
+        return response.json() if response.content else None
+
+    def close(self) -> None:
+        self.session.close()
