@@ -259,27 +259,13 @@ def call_traced(
 ) -> Any:
     """`invoke(*args, **kwargs)` inside the call's span (current while it runs); the result as `complete`
     hands it back. `request` is what the span is read from: the method's keyword arguments."""
-    call = token = None
-    with CAPTURE:
-        call = start_call(runtime, operation, request, streaming)
-        token = attach(set_span_in_context(call.span))
+    call, token = _enter(runtime, operation, request, streaming)
     try:
         result = invoke(*args, **kwargs)
     except BaseException as error:
-        with CAPTURE:
-            if token is not None:
-                detach(token)
-            if call is not None:
-                call.fail(error)
+        _fail(call, token, error)
         raise
-    if call is None:
-        return result
-    with CAPTURE:
-        if token is not None:
-            detach(token)
-    with CAPTURE:
-        return complete(operation, call, result)
-    return result
+    return _finish(operation, call, token, result)
 
 
 async def call_traced_async(
@@ -292,24 +278,41 @@ async def call_traced_async(
     kwargs: Mapping[str, Any],
 ) -> Any:
     """`call_traced` for a coroutine function."""
+    call, token = _enter(runtime, operation, request, streaming)
+    try:
+        result = await invoke(*args, **kwargs)
+    except BaseException as error:
+        _fail(call, token, error)
+        raise
+    return _finish(operation, call, token, result)
+
+
+def _enter(
+    runtime: _runtime.Runtime, operation: Operation, request: Kwargs, streaming: bool
+) -> tuple[LLMCall | None, object]:
+    """Start the call's span and make it current; (None, None) if that failed inside tokentrail."""
     call = token = None
     with CAPTURE:
         call = start_call(runtime, operation, request, streaming)
         token = attach(set_span_in_context(call.span))
-    try:
-        result = await invoke(*args, **kwargs)
-    except BaseException as error:
-        with CAPTURE:
-            if token is not None:
-                detach(token)
-            if call is not None:
-                call.fail(error)
-        raise
+    return call, token
+
+
+def _fail(call: LLMCall | None, token: object, error: BaseException) -> None:
+    with CAPTURE:
+        if token is not None:
+            detach(token)  # type: ignore[arg-type]
+        if call is not None:
+            call.fail(error)
+
+
+def _finish(operation: Operation, call: LLMCall | None, token: object, result: Any) -> Any:
+    """The result as the caller gets it: `complete`'s (a stream proxy, say), or unchanged on our failure."""
     if call is None:
         return result
     with CAPTURE:
         if token is not None:
-            detach(token)
+            detach(token)  # type: ignore[arg-type]
     with CAPTURE:
         return complete(operation, call, result)
     return result
