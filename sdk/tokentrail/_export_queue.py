@@ -1,12 +1,12 @@
 """A bounded span queue drained by a daemon thread, where every span is accounted for.
 
-The application's thread only appends (never blocks on the exporter, never raises); a full queue
-drops the span and counts it. The worker exports batches with instrumentation suppressed, so the
-exporter's own HTTP calls are not traced. After `fork` the child gets a fresh worker and empty
-queue (the parent's spans stay the parent's). Modelled on OpenTelemetry's `BatchProcessor`,
-which drops with only a log line.
+The application's thread only appends (never blocks on export, never touches the network or the
+disk, never raises); a full queue drops the newest span and counts it. What the worker does with
+the queue (batches, retries through an outage, the on-disk spool) is `_export_worker`'s. After
+`fork` the child gets a fresh worker and empty queue (the parent's spans stay the parent's).
 
-Accounting, once nothing is pending: ``enqueued == exported + dropped``.
+Accounting (`ExportStats`), once nothing is pending:
+``enqueued == exported + rejected_by_collector + spooled + dropped``.
 """
 
 from __future__ import annotations
@@ -17,64 +17,51 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from tokentrail._internal import CAPTURE, IntervalGate, logger, report_internal_error
+from tokentrail._export_stats import ExportStats
+from tokentrail._export_worker import ExportWorker, Transport
+from tokentrail._internal import CAPTURE, report_internal_error
+from tokentrail._spool import Spool
 
-FAILURE_LOG_INTERVAL_S = 60.0
+__all__ = ["ExportQueue", "ExportStats", "Transport"]
+
 _EXPORTER_SHUTDOWN_GRACE_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
-class ExportStats:
-    """Counts since the last `init()`; once flushed, ``enqueued == exported + dropped``."""
+class WakeUp:
+    """Why the worker woke up, and the state it woke to."""
 
-    enqueued: int = 0
-    """Spans handed to the export queue, whether it had room or not."""
-    exported: int = 0
-    dropped_queue_full: int = 0
-    dropped_export_failed: int = 0
-    dropped_at_shutdown: int = 0
-    """Spans still queued when `shutdown()` gave up waiting (collector down or slow)."""
-    export_batches: int = 0
-    """Batches handed to the exporter, successful or not."""
-    last_export_error: str | None = None
-
-    @property
-    def dropped(self) -> int:
-        return self.dropped_queue_full + self.dropped_export_failed + self.dropped_at_shutdown
-
-    @property
-    def pending(self) -> int:
-        """Spans queued or being exported right now."""
-        return self.enqueued - self.exported - self.dropped
+    by_signal: bool
+    """Woken by `offer`, `flush` or `shutdown` rather than by its timer."""
+    stopping: bool
+    flushing: bool
+    flush_calls: int
+    """How many `flush()` calls there have been: a new one may cut a back-off short."""
 
 
 class ExportQueue:
     def __init__(
         self,
-        exporter: SpanExporter,
+        exporter: Transport,
         *,
         max_queue_size: int,
         max_export_batch_size: int,
         schedule_delay_s: float,
-        error_detail: Callable[[], str | None] | None = None,
-        exporter_factory_after_fork: Callable[[], SpanExporter] | None = None,
+        spool: Spool | None = None,
+        exporter_factory_after_fork: Callable[[], Transport] | None = None,
     ) -> None:
-        self._exporter = exporter
         self._max_queue_size = max_queue_size
-        self._batch_size = max_export_batch_size
+        self.batch_size = max_export_batch_size
         self._schedule_delay_s = schedule_delay_s
-        self._error_detail = error_detail
         self._exporter_factory_after_fork = exporter_factory_after_fork
         self._queue: deque[ReadableSpan] = deque()
-        self._failure_log = IntervalGate(FAILURE_LOG_INTERVAL_S)
         self._init_sync_state()
-        self._start_worker()
+        self._worker = ExportWorker(self, exporter, spool, max_queue_size=max_queue_size)
+        self._worker.start()
         if hasattr(os, "register_at_fork"):
             weak_reinit = weakref.WeakMethod(self._reinit_in_child)
 
@@ -87,172 +74,209 @@ class ExportQueue:
             os.register_at_fork(after_in_child=after_in_child)
 
     def _init_sync_state(self) -> None:
-        self._lock = threading.Lock()
-        self._progress = threading.Condition(self._lock)
+        self.lock = threading.Lock()
+        self._progress = threading.Condition(self.lock)
         self._wake = threading.Event()
         self._stopping = False
+        self.shutdown_deadline = float("inf")
         self._flush_requests = 0
+        self._flush_calls = 0
+        # Counted on the application's side (hot path: plain attributes).
         self._enqueued = 0
         self._accepted = 0
-        self._exported = 0
         self._dropped_queue_full = 0
-        self._dropped_export_failed = 0
-        self._dropped_at_shutdown = 0
-        self._export_batches = 0
-        self._last_export_error: str | None = None
-
-    def _start_worker(self) -> None:
-        self._worker = threading.Thread(target=self._run, name="tokentrail-export", daemon=True)
-        self._worker.start()
+        self._dropped_buffer_full = 0
+        self._refused_while_stopping = 0
+        # Counted by the worker, per batch.
+        self._ledger = ExportStats()
+        self._in_outage = False
+        # The batch the worker is sending; shutdown takes it back if the worker is stuck with it.
+        self._in_flight: list[ReadableSpan] | None = None
+        self._wake_at = self.batch_size  # how many queued spans make `offer` wake the worker
 
     # -- the application's side ------------------------------------------------------------------
 
     def offer(self, span: ReadableSpan) -> None:
         """Queue `span` for export, or drop and count it. Never blocks on export, never raises."""
-        with self._lock:
+        with self.lock:
             self._enqueued += 1
             if self._stopping:
-                self._dropped_at_shutdown += 1
+                self._refused_while_stopping += 1
                 return
             if len(self._queue) >= self._max_queue_size:
-                self._dropped_queue_full += 1
+                if self._in_outage:
+                    self._dropped_buffer_full += 1
+                else:
+                    self._dropped_queue_full += 1
                 return
             self._queue.append(span)
             self._accepted += 1
             queued = len(self._queue)
-        if queued >= self._batch_size and not self._wake.is_set():
+        if queued >= self._wake_at and not self._wake.is_set():
             self._wake.set()
 
     def stats(self) -> ExportStats:
-        with self._lock:
-            return ExportStats(
+        with self.lock:
+            return replace(
+                self._ledger,
                 enqueued=self._enqueued,
-                exported=self._exported,
                 dropped_queue_full=self._dropped_queue_full,
-                dropped_export_failed=self._dropped_export_failed,
-                dropped_at_shutdown=self._dropped_at_shutdown,
-                export_batches=self._export_batches,
-                last_export_error=self._last_export_error,
+                dropped_buffer_full=self._dropped_buffer_full,
+                dropped_at_shutdown=self._ledger.dropped_at_shutdown + self._refused_while_stopping,
             )
 
     def flush(self, timeout_s: float) -> bool:
-        """Wait until every span queued before this call is exported or dropped.
+        """Wait until every span queued before this call is exported, spooled or dropped.
 
-        True only if all of them were exported (not dropped) within `timeout_s`.
+        True only if all of them were delivered within `timeout_s`. During an outage a flush
+        cuts the worker's own back-off short once (never a `Retry-After` the collector gave).
         """
-        if threading.current_thread() is self._worker:
+        if self._worker.is_current_thread():
             return False  # called from inside an export: waiting on ourselves would deadlock
         deadline = time.monotonic() + timeout_s
-        with self._lock:
+        with self.lock:
             target = self._accepted
-            failures_before = self._dropped_export_failed + self._dropped_at_shutdown
+            undelivered_before = self._undelivered()
             self._flush_requests += 1
+            self._flush_calls += 1
         self._wake.set()
-        with self._lock:
+        with self.lock:
             try:
                 while self._processed() < target and not self._stopped_with_empty_queue():
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
                     self._progress.wait(remaining)
-                failures = self._dropped_export_failed + self._dropped_at_shutdown
-                return self._processed() >= target and failures == failures_before
+                return self._processed() >= target and self._undelivered() == undelivered_before
             finally:
                 self._flush_requests -= 1
 
     @property
-    def exporter(self) -> SpanExporter:
-        return self._exporter
+    def exporter(self) -> Transport:
+        return self._worker.exporter
+
+    @property
+    def spool(self) -> Spool | None:
+        return self._worker.spool
+
+    @property
+    def schedule_delay_s(self) -> float:
+        return self._schedule_delay_s
 
     def shutdown(self, timeout_s: float, *, shutdown_exporter: bool = True) -> None:
-        """Export what is queued within `timeout_s`, then stop; spans left over are counted.
+        """Deliver what is queued within `timeout_s`, then stop; what is left goes to the spool,
+        or is counted as dropped at shutdown.
 
         `shutdown_exporter=False` leaves the exporter usable, for a new queue that reuses it.
         """
-        with self._lock:
+        with self.lock:
             if self._stopping:
                 return
             self._stopping = True
-        deadline = time.monotonic() + timeout_s
+            self.shutdown_deadline = time.monotonic() + timeout_s
         self._wake.set()
-        if threading.current_thread() is not self._worker:
-            self._worker.join(max(deadline - time.monotonic(), 0.0))
+        on_worker = self._worker.is_current_thread()
+        if not on_worker:
+            self._worker.join(max(self.shutdown_deadline - time.monotonic(), 0.0))
         if shutdown_exporter:
             try:
-                # Also cuts short an OTLP exporter's retry back-off, so a stuck worker finishes quickly.
-                self._exporter.shutdown()
+                # Also ends a user exporter's own retry back-off, so a stuck worker finishes quickly.
+                self._worker.exporter.shutdown()
             except Exception as error:
                 report_internal_error(error)
-        if threading.current_thread() is not self._worker:
-            # With the exporter shut down the worker's remaining exports fail at once; let it
-            # finish counting them, unless it is stuck inside a request.
+        if not on_worker:
             self._worker.join(_EXPORTER_SHUTDOWN_GRACE_S)
-        with self._lock:
-            self._dropped_at_shutdown += len(self._queue)
+            if self._worker.is_alive():
+                # Stuck in a request (a collector that does not answer): its batch is ours again;
+                # should the request still succeed, the collector counts those spans once anyway.
+                with self.lock:
+                    stranded, self._in_flight = self._in_flight, None
+                    self._queue.extendleft(reversed(stranded or []))
+            self._worker.spill_all()
+        with self.lock:
+            self._ledger = replace(
+                self._ledger, dropped_at_shutdown=self._ledger.dropped_at_shutdown + len(self._queue)
+            )
             self._queue.clear()
             self._progress.notify_all()
 
     # -- the worker's side -----------------------------------------------------------------------
 
+    def wait_for_work(self, timeout_s: float) -> WakeUp:
+        by_signal = self._wake.wait(timeout_s)
+        self._wake.clear()
+        with self.lock:
+            return WakeUp(by_signal, self._stopping, self._flush_requests > 0, self._flush_calls)
+
+    def take_batch(self, *, full_only: bool = False, sending: bool = False) -> list[ReadableSpan]:
+        """The oldest spans, up to a batch; none when `full_only` and less than a batch waits.
+
+        `sending`: the batch is in flight until `end_send()`.
+        """
+        with self.lock:
+            queued = len(self._queue)
+            if queued == 0 or (full_only and queued < self.batch_size):
+                return []
+            batch = [self._queue.popleft() for _ in range(min(queued, self.batch_size))]
+            if sending:
+                self._in_flight = batch
+            return batch
+
+    def end_send(self, *, put_back: bool) -> bool:
+        """The in-flight batch came back (to the head of the queue if `put_back`, in one step, so
+        that shutdown always finds it somewhere); False if shutdown took it meanwhile."""
+        with self.lock:
+            batch, self._in_flight = self._in_flight, None
+            if batch is not None and put_back:
+                self._queue.extendleft(reversed(batch))
+            return batch is not None
+
+    def put_back(self, batch: Sequence[ReadableSpan]) -> None:
+        """Return a batch to the head of the queue, in its order (it goes out first next time)."""
+        with self.lock:
+            self._queue.extendleft(reversed(batch))
+
+    def queued(self) -> int:
+        with self.lock:
+            return len(self._queue)
+
+    def set_outage(self, in_outage: bool, *, wake_at: int) -> None:
+        """What `offer` should know: whether spans wait for the collector, and when to wake the worker."""
+        with self.lock:
+            self._in_outage = in_outage
+            self._wake_at = wake_at
+
+    def count(self, *, last_export_error: str | None = None, **increments: int) -> None:
+        """Add to the worker's counts, and keep `last_export_error` if one is given."""
+        with self.lock:
+            ledger = self._ledger
+            changes: dict[str, int | str] = {
+                name: getattr(ledger, name) + n for name, n in increments.items()
+            }
+            if last_export_error is not None:
+                changes["last_export_error"] = last_export_error
+            self._ledger = replace(ledger, **changes)  # type: ignore[arg-type]
+            self._progress.notify_all()
+
+    # -- accounting (with the lock held) ---------------------------------------------------------
+
+    def _undelivered(self) -> int:
+        ledger = self._ledger
+        return (
+            ledger.rejected_by_collector
+            + ledger.spooled
+            + ledger.dropped_spool_full
+            + ledger.dropped_permanent_error
+            + ledger.dropped_export_failed
+            + ledger.dropped_at_shutdown
+        )
+
     def _processed(self) -> int:
-        return self._exported + self._dropped_export_failed + self._dropped_at_shutdown
+        """Accepted spans that left memory, whichever way."""
+        return self._ledger.exported + self._undelivered()
 
     def _stopped_with_empty_queue(self) -> bool:
         return self._stopping and not self._queue and not self._worker.is_alive()
-
-    def _run(self) -> None:
-        while True:
-            woken = self._wake.wait(self._schedule_delay_s)
-            self._wake.clear()
-            with self._lock:
-                stopping = self._stopping
-                # Woken because a full batch is waiting: send full batches only, keep the tail for
-                # the timer. Timer, flush and shutdown send everything.
-                drain_all = not woken or stopping or self._flush_requests > 0
-            try:
-                self._export_queued(drain_all)
-            except Exception as error:  # the worker must outlive any bug of ours
-                report_internal_error(error)
-            if stopping:
-                return
-
-    def _export_queued(self, drain_all: bool) -> None:
-        while True:
-            with self._lock:
-                queued = len(self._queue)
-                if queued == 0 or (queued < self._batch_size and not drain_all):
-                    return
-                batch = [self._queue.popleft() for _ in range(min(queued, self._batch_size))]
-            error = self._export(batch)
-            with self._lock:
-                self._export_batches += 1
-                if error is None:
-                    self._exported += len(batch)
-                else:
-                    self._dropped_export_failed += len(batch)
-                    self._last_export_error = error
-                self._progress.notify_all()
-            if error is not None and self._failure_log.open():
-                logger.warning(
-                    "tokentrail: could not export %d spans (%s); further failures are logged at most "
-                    "once a minute, see tokentrail.export_stats()",
-                    len(batch),
-                    error,
-                )
-
-    def _export(self, batch: Sequence[ReadableSpan]) -> str | None:
-        """Export one batch; the failure text, or None on success."""
-        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
-        try:
-            result = self._exporter.export(batch)
-        except Exception as error:
-            return f"{type(error).__name__}: {error}"
-        finally:
-            detach(token)
-        if result is SpanExportResult.SUCCESS:
-            return None
-        detail = self._error_detail() if self._error_detail is not None else None
-        return detail or f"exporter {type(self._exporter).__name__} returned {result.name}"
 
     def _reinit_in_child(self) -> None:
         """After `fork`, in the child: new locks, empty queue, zeroed counts, a new worker."""
@@ -260,10 +284,14 @@ class ExportQueue:
         stopped = self._stopping
         self._init_sync_state()
         self._stopping = stopped
-        self._failure_log = IntervalGate(FAILURE_LOG_INTERVAL_S)
         if stopped:
             return
+        exporter = self._worker.exporter
         if self._exporter_factory_after_fork is not None:
             # The parent's HTTP connections were copied into the child; never share them.
-            self._exporter = self._exporter_factory_after_fork()
-        self._start_worker()
+            exporter = self._exporter_factory_after_fork()
+        spool = self._worker.spool
+        if spool is not None:
+            spool = Spool(spool.directory, spool.max_bytes)  # its lock may have been held at fork
+        self._worker = ExportWorker(self, exporter, spool, max_queue_size=self._max_queue_size)
+        self._worker.start()

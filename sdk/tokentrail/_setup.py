@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterable
 from importlib import metadata
@@ -22,7 +23,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased
 
-from tokentrail import _runtime, instrumentation, semconv
+from tokentrail import _runtime, _scores, instrumentation, semconv
 from tokentrail._config import (
     DEFAULT_MAX_EXPORT_BATCH_SIZE,
     DEFAULT_MAX_QUEUE_SIZE,
@@ -34,9 +35,11 @@ from tokentrail._config import (
 from tokentrail._content import ContentPolicy
 from tokentrail._export_queue import ExportQueue, ExportStats
 from tokentrail._internal import CAPTURE, logger
-from tokentrail._otlp import ExporterLogLimit, build_otlp_exporter
+from tokentrail._otlp import OtlpHttpSender, build_otlp_sender
 from tokentrail._processor import TokentrailSpanProcessor
 from tokentrail._sampling import AdjustableRatioSampler
+from tokentrail._spool import Spool
+from tokentrail._spool_options import SpoolOptions, resolve_spool
 from tokentrail.gpu import _install as _gpu
 from tokentrail.gpu._options import GpuOptions, resolve_gpu_request
 
@@ -49,25 +52,16 @@ _DISTRIBUTION = "tokentrail"
 class _Installation:
     """What one `init()` set up, torn down by the next `init()` or `shutdown()`."""
 
-    def __init__(
-        self,
-        processor: TokentrailSpanProcessor,
-        queue: ExportQueue,
-        log_limit: ExporterLogLimit | None,
-    ) -> None:
+    def __init__(self, processor: TokentrailSpanProcessor, queue: ExportQueue) -> None:
         self.processor = processor
         self.queue = queue
-        self.log_limit = log_limit
 
     def close(self, timeout_s: float, *, keep_exporter: SpanExporter | None = None) -> None:
         _runtime.active = None
         _gpu.stop(timeout_s)
+        _scores.stop(timeout_s=timeout_s)
         self.processor.route_to(None)
-        try:
-            self.queue.shutdown(timeout_s, shutdown_exporter=self.queue.exporter is not keep_exporter)
-        finally:
-            if self.log_limit is not None:
-                self.log_limit.remove()
+        self.queue.shutdown(timeout_s, shutdown_exporter=self.queue.exporter is not keep_exporter)
 
 
 _lock = threading.RLock()
@@ -96,6 +90,9 @@ def init(
     tracer_provider: TracerProvider | None = None,
     gpu: bool | GpuOptions | None = None,
     instrument: bool | Iterable[str] | None = None,
+    spool: bool | None = None,
+    spool_dir: str | os.PathLike[str] | None = None,
+    spool_max_bytes: int | None = None,
 ) -> None:
     """Start sending spans to tokentrail; calling it again reconfigures.
 
@@ -104,6 +101,10 @@ def init(
     `gpu`: GPU figures on spans and GPU gauges (`tokentrail.gpu.GpuOptions`); None: `TOKENTRAIL_GPU`, auto.
     `instrument`: client libraries to auto-instrument (`tokentrail.instrument()`): True for every supported
     one that is installed, or names (`["openai", "anthropic"]`); None/False patches nothing more.
+    `spool`: keep spans the collector cannot take on disk (`spool_dir`, at most `spool_max_bytes`),
+    across restarts, until it can; None: `TOKENTRAIL_SPOOL` (on), `TOKENTRAIL_SPOOL_DIR` (a folder
+    per collector and service under the user's cache directory), `TOKENTRAIL_SPOOL_MAX_BYTES` (128 MiB).
+    Applies to tokentrail's own sender, not to an `exporter=` of the application's.
     """
     settings = resolve_settings(
         os.environ,
@@ -122,6 +123,9 @@ def init(
     if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
         raise TypeError("tracer_provider must be an opentelemetry.sdk.trace.TracerProvider")
     gpu_request = resolve_gpu_request(os.environ, gpu)
+    spool_options = resolve_spool(
+        os.environ, settings, spool=spool, spool_dir=spool_dir, spool_max_bytes=spool_max_bytes
+    )
     libraries = _libraries_to_instrument(instrument)
     global _installation, _last_queue, _atexit_registered
     with _lock, CAPTURE:
@@ -136,22 +140,8 @@ def init(
             provider.add_span_processor(processor)
             _processors[provider] = processor
 
-        log_limit = None
-        if exporter is None:
-            exporter = build_otlp_exporter(settings)
-            log_limit = ExporterLogLimit()
-            rebuild_after_fork = lambda: build_otlp_exporter(settings)  # noqa: E731
-        else:
-            rebuild_after_fork = None
-        queue = ExportQueue(
-            exporter,
-            max_queue_size=settings.max_queue_size,
-            max_export_batch_size=settings.max_export_batch_size,
-            schedule_delay_s=settings.schedule_delay_ms / 1000,
-            error_detail=log_limit.last_error if log_limit is not None else None,
-            exporter_factory_after_fork=rebuild_after_fork,
-        )
-        _installation = _Installation(processor, queue, log_limit)
+        queue = _export_queue(settings, exporter, spool_options)
+        _installation = _Installation(processor, queue)
         _last_queue = queue
         # On a provider of ours the sampler already decided; on the application's, we decide.
         processor.route_to(queue, sample_rate=None if own_sampler is not None else settings.sample_rate)
@@ -164,6 +154,7 @@ def init(
             ),
         )
         _gpu.start(gpu_request, provider=provider, endpoint=settings.endpoint, api_key=settings.api_key)
+        _scores.start(settings)
         if libraries is not None:
             instrumentation.instrument(*libraries)
         if not _atexit_registered:
@@ -172,12 +163,14 @@ def init(
 
 
 def flush(*, timeout_s: float = 10.0) -> bool:
-    """Deliver the spans queued so far; True if all were exported within `timeout_s`."""
+    """Deliver the spans and scores queued so far; True if all were delivered within `timeout_s`."""
     installation = _installation
     if installation is None:
         return True
     with CAPTURE:
-        return installation.queue.flush(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        spans_done = installation.queue.flush(timeout_s)
+        return _scores.flush(timeout_s=max(deadline - time.monotonic(), 0.0)) and spans_done
     return False
 
 
@@ -194,6 +187,26 @@ def export_stats() -> ExportStats:
     """Export counts since the last `init()` (kept after `shutdown()`)."""
     queue = _last_queue
     return queue.stats() if queue is not None else ExportStats()
+
+
+def _export_queue(
+    settings: Settings, exporter: SpanExporter | None, spool: SpoolOptions | None
+) -> ExportQueue:
+    """The application's exporter as it is, else tokentrail's own sender with its spool."""
+    if exporter is not None:
+        transport: SpanExporter | OtlpHttpSender = exporter
+        rebuild_after_fork = None
+    else:
+        transport = build_otlp_sender(settings)
+        rebuild_after_fork = lambda: build_otlp_sender(settings)  # noqa: E731
+    return ExportQueue(
+        transport,
+        max_queue_size=settings.max_queue_size,
+        max_export_batch_size=settings.max_export_batch_size,
+        schedule_delay_s=settings.schedule_delay_ms / 1000,
+        spool=Spool(spool.directory, spool.max_bytes) if spool is not None and exporter is None else None,
+        exporter_factory_after_fork=rebuild_after_fork,
+    )
 
 
 def _libraries_to_instrument(instrument: bool | Iterable[str] | None) -> list[str] | None:

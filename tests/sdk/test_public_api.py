@@ -16,12 +16,15 @@ import tokentrail
 def test_all_is_pinned() -> None:
     assert tokentrail.__all__ == [
         "ExportStats",
+        "ScoreStats",
         "attributes",
         "export_stats",
         "flush",
         "init",
         "instrument",
         "observe",
+        "score",
+        "score_stats",
         "shutdown",
         "uninstrument",
         "update_current_span",
