@@ -5,7 +5,10 @@ Fills a temporary chDB store with N synthetic LLM spans (default 1M; 5 spans a t
 the engine itself, then times each API call REPEAT times against a real collector process and prints
 the median and p95 in ms, plus bytes on disk per span.
 
-    python bench/stats_query.py [--spans 1000000] [--repeat 20]
+    python bench/stats_query.py [--spans 1000000] [--repeat 20] [--costs sdk|derived]
+
+With --costs derived no span carries a cost, so every figure includes pricing each span from its
+usage and the price table at read time (the usual case: only OpenLIT-like SDKs send costs).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ INSERT INTO spans (project_id, trace_id, span_id, parent_span_id, name, kind, se
     resource_attributes, events)
 SELECT
     {project:String},
-    lower(hex(cityHash128(intDiv(number, 5)))),
+    lower(hex(murmurHash3_128(intDiv(number, 5)))),
     lower(hex(cityHash64(number))),
     if(number % 5 = 0, '', lower(hex(cityHash64(number - number % 5)))),
     if(number % 5 = 0, 'answer', 'chat ' || model),
@@ -39,7 +42,8 @@ SELECT
     if(number % 50 = 7, 'error', 'ok'), if(number % 50 = 7, 'rate limited', ''), if(number % 50 = 7, 'RateLimitError', ''),
     ['stop'], 'openai', 'chat', model, model, false, map('temperature', '0.2', 'max_tokens', '512'),
     input_tokens, output_tokens, NULL, NULL, input_tokens + output_tokens, false,
-    (input_tokens * 1.5e-7 + output_tokens * 6e-7), 'sdk',
+    if({costs:String} = 'sdk', input_tokens * 1.5e-7 + output_tokens * 6e-7, NULL),
+    if({costs:String} = 'sdk', 'sdk', 'unknown'),
     arrayStringConcat(arrayMap(i -> words[1 + cityHash64(number, i) % 12], range(140)), ' '),
     arrayStringConcat(arrayMap(i -> words[1 + cityHash64(number, i, 1) % 12], range(56)), ' '),
     'session-' || toString(cityHash64(number) % 500), 'user-' || toString(cityHash64(number, 2) % 200),
@@ -73,6 +77,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--costs",
+        choices=("sdk", "derived"),
+        default="sdk",
+        help="sdk: every span carries its cost; derived: none does, the collector prices each from its usage",
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="tokentrail-bench-")) / "data"
@@ -82,7 +92,9 @@ def main() -> None:
     started = time.perf_counter()
     client = clickhouse_connect.get_client(dsn=f"chdb://{data_dir}")
     step_ms = max(1, 7 * 86400 * 1000 * 5 // args.spans)
-    client.command(FILL, parameters={"project": "bench", "spans": args.spans, "step_ms": step_ms})
+    client.command(
+        FILL, parameters={"project": "bench", "spans": args.spans, "step_ms": step_ms, "costs": args.costs}
+    )
     client.command("OPTIMIZE TABLE spans FINAL")
     on_disk = client.query(
         "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts WHERE active AND table = 'spans'"

@@ -29,7 +29,7 @@ class KeyAdmin:
         try:
             if Store.held_by_another_process(settings.clickhouse_url):
                 raise StoreUnavailable(f"{settings.clickhouse_url} is held by a running collector")
-            store = Store.open(settings.clickhouse_url)
+            store = Store.open(settings.clickhouse_url, cluster=settings.clickhouse_cluster)
         except StoreUnavailable as direct_error:
             base_url = url or f"http://127.0.0.1:{settings.port}"
             token = os.environ.get("TOKENTRAIL_ADMIN_TOKEN") or read_admin_token(settings.admin_token_file)

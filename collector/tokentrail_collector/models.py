@@ -20,7 +20,9 @@ class TraceSummary(BaseModel):
     input_tokens: int | None
     output_tokens: int | None
     total_tokens: int | None
-    cost_usd: float | None = Field(description="Sum of known span costs; null when no span had a known cost.")
+    cost_usd: float | None = Field(
+        description="Sum of the spans' known costs (carried, else derived from usage and prices); null when none is known."
+    )
 
 
 class TraceList(BaseModel):
@@ -58,11 +60,14 @@ class Span(BaseModel):
     input_tokens: int | None
     output_tokens: int | None
     cached_input_tokens: int | None
+    cache_write_input_tokens: int | None
     reasoning_tokens: int | None
     total_tokens: int | None
     tokens_estimated: bool
-    cost_usd: float | None
-    cost_source: str
+    cost_usd: float | None = Field(
+        description="The cost the span carried, else its usage at the price in force at its start; null when unknown."
+    )
+    cost_source: str = Field(description="sdk, price_table, custom_price or unknown.")
     input_text: str
     output_text: str
     gpu_util_avg: float | None
@@ -99,6 +104,15 @@ class StatsRow(BaseModel):
     total_tokens: int
     cost_usd: float | None
     unpriced_spans: int = Field(description="Spans that used tokens but have no known cost.")
+    unpriced_input_tokens: int = Field(description="Input tokens of the spans without a known cost.")
+    unpriced_output_tokens: int = Field(description="Output tokens of the spans without a known cost.")
+    gpu_energy_joules: float | None = Field(
+        default=None, description="GPU energy of the spans with GPU figures; null when none had any."
+    )
+    energy_per_1k_output_tokens: float | None = Field(
+        default=None,
+        description="GPU joules per 1000 output tokens of the spans with GPU figures; null when unknown.",
+    )
 
 
 class StatsResponse(BaseModel):
@@ -129,3 +143,31 @@ class KeyInfo(BaseModel):
 
 class KeyCreated(KeyInfo):
     key: str = Field(description="The secret key. Shown once: only its hash is stored.")
+
+
+class GpuPoint(BaseModel):
+    """One time bucket of one GPU's gauges."""
+
+    bucket: datetime = Field(description="Start of the time bucket.")
+    bucket_unix_nano: int
+    utilization_avg_pct: float | None
+    utilization_max_pct: float | None
+    memory_used_max_bytes: int | None
+    power_avg_watts: float | None
+    energy_joules: float | None = Field(
+        description="Energy used in the bucket, from the device's energy counter; null when it has none."
+    )
+
+
+class GpuDeviceSeries(BaseModel):
+    service_name: str
+    host: str = Field(description="The sender's host.name resource attribute; empty when it sent none.")
+    device_index: int | None = Field(description="NVML index of the device.")
+    device_uuid: str
+    device_name: str
+    points: list[GpuPoint]
+
+
+class GpuSeries(BaseModel):
+    bucket_seconds: int
+    devices: list[GpuDeviceSeries]

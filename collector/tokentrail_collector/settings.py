@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=4318, ge=1, le=65535)
     clickhouse_url: str = DEFAULT_STORE_URL
+    # A ClickHouse cluster name (server stores): replicated local tables + Distributed tables.
+    clickhouse_cluster: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     admin_token: SecretStr | None = None
     # Body limit for one OTLP request, checked after decompression.
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)

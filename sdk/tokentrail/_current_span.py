@@ -27,6 +27,7 @@ def update_current_span(
     input_tokens: int | None = None,
     output_tokens: int | None = None,
     cached_input_tokens: int | None = None,
+    cache_write_input_tokens: int | None = None,
     reasoning_tokens: int | None = None,
     total_tokens: int | None = None,
     cost_usd: float | None = None,
@@ -41,7 +42,14 @@ def update_current_span(
     name: str | None = None,
     kind: SpanKind | str | None = None,
 ) -> None:
-    """Set these facts on the current span; arguments left as None are not touched."""
+    """Set these facts on the current span; arguments left as None are not touched.
+
+    Token counts are the canonical ones: `input_tokens` includes cache reads
+    (`cached_input_tokens`) and writes (`cache_write_input_tokens`), `output_tokens` includes
+    `reasoning_tokens`. Give `cost_usd` only for a cost you know (a negotiated price, a provider's
+    bill): the collector derives every other span's cost from its usage and the price table when
+    it is read, so corrected or custom prices apply to it later, and a cost set here always wins.
+    """
     with CAPTURE:
         span = trace.get_current_span()
         if not span.is_recording():
@@ -54,6 +62,7 @@ def update_current_span(
             semconv.GEN_AI_USAGE_INPUT_TOKENS: input_tokens,
             semconv.GEN_AI_USAGE_OUTPUT_TOKENS: output_tokens,
             semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: cached_input_tokens,
+            semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: cache_write_input_tokens,
             semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: reasoning_tokens,
             semconv.GEN_AI_USAGE_TOTAL_TOKENS: total_tokens,
             semconv.TT_COST_USD: cost_usd,

@@ -88,6 +88,7 @@ GEN_AI_COMPLETION: Final = "gen_ai.completion"
 # --- General OpenTelemetry conventions ---------------------------------------------------------
 SERVICE_NAME: Final = "service.name"
 UNKNOWN_SERVICE: Final = "unknown_service"  # service_name when the resource names none
+SERVICE_VERSION: Final = "service.version"  # resource attribute: the release of the service
 SESSION_ID: Final = "session.id"
 USER_ID: Final = "user.id"
 ERROR_TYPE: Final = "error.type"
@@ -150,7 +151,8 @@ IS_STREAMING: Final = "is_streaming"
 REQUEST_PARAMS: Final = "request_params"
 INPUT_TOKENS: Final = "input_tokens"
 OUTPUT_TOKENS: Final = "output_tokens"
-CACHED_INPUT_TOKENS: Final = "cached_input_tokens"
+CACHED_INPUT_TOKENS: Final = "cached_input_tokens"  # cache reads, part of input_tokens
+CACHE_WRITE_INPUT_TOKENS: Final = "cache_write_input_tokens"  # cache writes, part of input_tokens
 REASONING_TOKENS: Final = "reasoning_tokens"
 TOTAL_TOKENS: Final = "total_tokens"
 TOKENS_ESTIMATED: Final = "tokens_estimated"
@@ -181,7 +183,8 @@ CANONICAL_COLUMNS: Final[tuple[str, ...]] = (
     START_TIME, END_TIME, DURATION_MS, TIME_TO_FIRST_TOKEN_MS,
     STATUS_CODE, STATUS_MESSAGE, ERROR_TYPE_COLUMN, FINISH_REASONS,
     PROVIDER, OPERATION, REQUEST_MODEL, RESPONSE_MODEL, IS_STREAMING, REQUEST_PARAMS,
-    INPUT_TOKENS, OUTPUT_TOKENS, CACHED_INPUT_TOKENS, REASONING_TOKENS, TOTAL_TOKENS, TOKENS_ESTIMATED,
+    INPUT_TOKENS, OUTPUT_TOKENS, CACHED_INPUT_TOKENS, CACHE_WRITE_INPUT_TOKENS, REASONING_TOKENS, TOTAL_TOKENS,
+    TOKENS_ESTIMATED,
     COST_USD, COST_SOURCE,
     INPUT_TEXT, OUTPUT_TEXT,
     GPU_UTIL_AVG, GPU_UTIL_MAX, GPU_MEMORY_PEAK_BYTES, GPU_POWER_AVG_WATTS, GPU_ENERGY_JOULES,
@@ -230,6 +233,7 @@ OI_LLM_TOKEN_COUNT_PROMPT: Final = "llm.token_count.prompt"
 OI_LLM_TOKEN_COUNT_COMPLETION: Final = "llm.token_count.completion"
 OI_LLM_TOKEN_COUNT_TOTAL: Final = "llm.token_count.total"
 OI_LLM_TOKEN_COUNT_CACHE_READ: Final = "llm.token_count.prompt_details.cache_read"
+OI_LLM_TOKEN_COUNT_CACHE_WRITE: Final = "llm.token_count.prompt_details.cache_write"
 OI_LLM_TOKEN_COUNT_REASONING: Final = "llm.token_count.completion_details.reasoning"
 OI_LLM_FINISH_REASON: Final = "llm.finish_reason"
 OI_LLM_COST_TOTAL: Final = "llm.cost.total"
@@ -256,6 +260,7 @@ GEN_AI_IS_STREAMING: Final = "gen_ai.is_streaming"
 GEN_AI_PROMPT_PREFIX: Final = "gen_ai.prompt."  # gen_ai.prompt.N.role / .content / .tool_calls.M.*
 GEN_AI_COMPLETION_PREFIX: Final = "gen_ai.completion."  # gen_ai.completion.N.role / .content / .finish_reason
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_read_input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_creation_input_tokens"
 GEN_AI_USAGE_REASONING_TOKENS_OLD: Final = "gen_ai.usage.reasoning_tokens"
 
 # --- OpenLIT ----------------------------------------------------------------------------------------
@@ -287,6 +292,22 @@ CONTENT_OUTPUT: Final = "output"
 CONTENT_BODY: Final = "body"
 SPAN_CONTENT_COLUMNS: Final[tuple[str, ...]] = (
     PROJECT_ID, TRACE_ID, SPAN_ID, CONTENT_TIME_UNIX_NANO, CONTENT_EVENT_NAME, CONTENT_ROLE, CONTENT, ATTRIBUTES,
+)  # fmt: skip
+
+# --- The GPU metrics table: OTLP metric points, the SDK's GPU gauges first (collector migration 0005)
+HOST_NAME: Final = "host.name"  # resource attribute naming the machine
+METRIC_HOST: Final = "host"
+METRIC_DEVICE_INDEX: Final = "device_index"
+METRIC_DEVICE_UUID: Final = "device_uuid"
+METRIC_DEVICE_NAME: Final = "device_name"
+METRIC_NAME: Final = "metric"
+METRIC_UNIT: Final = "unit"
+METRIC_TIME_UNIX_NANO: Final = "time_unix_nano"
+METRIC_VALUE: Final = "value"
+NO_DEVICE_INDEX: Final = -1  # device_index of a point that names no GPU
+GPU_METRIC_COLUMNS: Final[tuple[str, ...]] = (
+    PROJECT_ID, SERVICE, METRIC_HOST, METRIC_DEVICE_INDEX, METRIC_DEVICE_UUID, METRIC_DEVICE_NAME,
+    METRIC_NAME, METRIC_UNIT, METRIC_TIME_UNIX_NANO, METRIC_VALUE, ATTRIBUTES,
 )  # fmt: skip
 
 # === Auto-instrumentation of LLM client libraries (tokentrail.instrumentation) ==================
@@ -326,3 +347,48 @@ TOOL_DEFINITION_TYPE: Final = "type"
 TOOL_DEFINITION_NAME: Final = "name"
 TOOL_DEFINITION_DESCRIPTION: Final = "description"
 TOOL_DEFINITION_PARAMETERS: Final = "parameters"
+
+# === Scores: feedback and evaluations on traces and spans (collector migration 0007) ============
+
+
+class ScoreSource(str, Enum):
+    """Who gave a score."""
+
+    USER = "user"  # the application's end user (thumbs up/down, stars)
+    HUMAN = "human"  # a reviewer or annotator
+    MODEL = "model"  # an LLM judge or another model
+    RULE = "rule"  # a deterministic check (regex, schema validation, ...)
+
+
+class ScoreDataType(str, Enum):
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+
+
+# Keys of a score as sent to `POST /api/scores` and returned by `GET /api/scores` (besides
+# TRACE_ID and SPAN_ID; SPAN_ID is "" for a score on a whole trace).
+SCORE_ID: Final = "score_id"
+SCORE_NAME: Final = "name"
+SCORE_VALUE: Final = "value"  # number, bool or str as given; stored as numeric value + label
+SCORE_DATA_TYPE: Final = "data_type"
+SCORE_COMMENT: Final = "comment"
+SCORE_SOURCE: Final = "source"
+SCORE_TIMESTAMP: Final = "timestamp"  # RFC 3339; when the score was given
+# Stored columns of the scores table beyond the keys above.
+SCORE_NUMERIC_VALUE: Final = "numeric_value"  # numbers, booleans as 1/0; NULL for categorical
+SCORE_LABEL: Final = "label"  # categorical value, "true"/"false" for booleans, "" for numbers
+SCORE_ROW_VERSION: Final = "row_version"  # newest write of a score id wins (upsert)
+SCORE_COLUMNS: Final[tuple[str, ...]] = (
+    PROJECT_ID, SCORE_ID, TRACE_ID, SPAN_ID, SCORE_NAME, SCORE_DATA_TYPE, SCORE_NUMERIC_VALUE,
+    SCORE_LABEL, SCORE_COMMENT, SCORE_SOURCE, SCORE_TIMESTAMP, SCORE_ROW_VERSION,
+)  # fmt: skip
+
+# === Drift reports: the fields a window can be defined by (collector migration 0006) ============
+# The prompt version a span was made with; read in this order, the first non-empty one wins.
+TT_PROMPT_VERSION: Final = "tokentrail.prompt.version"
+OI_LLM_PROMPT_TEMPLATE_VERSION: Final = "llm.prompt_template.version"  # OpenInference
+LANGFUSE_OBSERVATION_PROMPT_VERSION: Final = "langfuse.observation.prompt.version"
+PROMPT_VERSION_KEYS: Final[tuple[str, ...]] = (
+    TT_PROMPT_VERSION, OI_LLM_PROMPT_TEMPLATE_VERSION, LANGFUSE_OBSERVATION_PROMPT_VERSION,
+)  # fmt: skip

@@ -22,13 +22,25 @@ def _split_top_level(text: str) -> list[str]:
     return [*parts, current.strip()]
 
 
+# `ALTER TABLE spans ADD COLUMN IF NOT EXISTS <name> <type> AFTER <column>` in a later migration.
+_ADD_COLUMN = re.compile(
+    r"^ALTER TABLE spans ADD COLUMN IF NOT EXISTS (\w+) (.+?) AFTER (\w+);", re.MULTILINE
+)
+
+
 def column_types() -> dict[str, str]:
-    """Column name -> ClickHouse type, read from the spans table's migration."""
+    """Column name -> ClickHouse type, in storage order: the spans table's migration and later ALTERs."""
     types: dict[str, str] = {}
     for line in SPANS_TABLE.read_text().splitlines():
         match = re.match(r"\s+(\w+)\s+(.+?)(?:\s+CODEC\(.*\))?(?:\s+DEFAULT\s.*)?,?\s*$", line)
         if match and match.group(1) not in {"INDEX", "ingested_at"}:
             types[match.group(1)] = match.group(2)
+    for migration in sorted(SPANS_TABLE.parent.glob("*.sql")):
+        for name, clickhouse_type, after in _ADD_COLUMN.findall(migration.read_text()):
+            columns = list(types.items())
+            position = [column for column, _ in columns].index(after) + 1
+            columns.insert(position, (name, clickhouse_type))
+            types = dict(columns)
     return types
 
 

@@ -88,6 +88,7 @@ def make_span(project: str) -> SpanFactory:
             sc.INPUT_TOKENS: 10,
             sc.OUTPUT_TOKENS: 5,
             sc.CACHED_INPUT_TOKENS: None,
+            sc.CACHE_WRITE_INPUT_TOKENS: None,
             sc.REASONING_TOKENS: None,
             sc.TOTAL_TOKENS: 15,
             sc.TOKENS_ESTIMATED: False,

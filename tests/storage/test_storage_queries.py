@@ -96,7 +96,10 @@ def test_root_is_the_earliest_span_when_none_lacks_a_parent(
 def test_cost_is_none_when_no_span_has_one(
     store: Store, make_span: SpanFactory, project: str, base_ns: int
 ) -> None:
-    store.insert_spans([make_span(start=base_ns, cost_usd=None, cost_source="unknown")])
+    unpriced = make_span(
+        start=base_ns, cost_usd=None, cost_source="unknown", request_model="in-house", response_model=""
+    )
+    store.insert_spans([unpriced])
     [row] = list_traces(store, project).traces
     assert row[sc.COST_USD] is None
 
@@ -400,7 +403,8 @@ def test_stats_counts_and_sums_match_python(
     project = "prop-" + uuid.uuid4().hex[:12]
     rows = [
         make_span(project_id=project, start=base_ns + i * MS, service_name=service, status_code=status,
-                  input_tokens=tokens, output_tokens=None, total_tokens=None, cost_usd=cost)
+                  input_tokens=tokens, output_tokens=None, total_tokens=None, cost_usd=cost,
+                  request_model="in-house", response_model="")  # no price: only carried costs count
         for i, (service, status, tokens, cost, _twice) in enumerate(spans)
     ]  # fmt: skip
     store.insert_spans(rows)

@@ -140,8 +140,10 @@ def test_insert_and_read_back_exactly(
         reasoning_tokens=3,
         total_tokens=7,
         tokens_estimated=True,
-        cost_usd=None,
+        cost_usd=None,  # and a model without a price: no cost is derived either
         cost_source="unknown",
+        request_model="in-house-model",
+        response_model="in-house-model-v2",
         input_text="日本語 ünïcödé 🚀 and a 'quote'\nnew line",
         output_text="",
         gpu_util_avg=0.5,

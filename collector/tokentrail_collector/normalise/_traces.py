@@ -84,7 +84,7 @@ _DEFAULTS: dict[str, object] = {
     sc.PROVIDER: "", sc.OPERATION: "", sc.REQUEST_MODEL: "", sc.RESPONSE_MODEL: "",
     sc.IS_STREAMING: False, sc.REQUEST_PARAMS: None,
     sc.INPUT_TOKENS: None, sc.OUTPUT_TOKENS: None, sc.CACHED_INPUT_TOKENS: None,
-    sc.REASONING_TOKENS: None, sc.TOTAL_TOKENS: None, sc.TOKENS_ESTIMATED: False,
+    sc.CACHE_WRITE_INPUT_TOKENS: None, sc.REASONING_TOKENS: None, sc.TOTAL_TOKENS: None, sc.TOKENS_ESTIMATED: False,
     sc.COST_USD: None, sc.COST_SOURCE: sc.CostSource.UNKNOWN.value,
     sc.INPUT_TEXT: "", sc.OUTPUT_TEXT: "",
     sc.GPU_UTIL_AVG: None, sc.GPU_UTIL_MAX: None, sc.GPU_MEMORY_PEAK_BYTES: None,

@@ -6,10 +6,13 @@ Both come in the encoding of the request (protobuf or JSON), as the OTLP/HTTP sp
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from tokentrail_collector.otlp._body import Encoding, response_encoding
@@ -34,22 +37,33 @@ _GRPC_CODE_BY_HTTP_STATUS = {
 }
 _UNKNOWN = 2
 
+Signal = Literal["traces", "logs", "metrics"]
+# Each signal's response message and the name of its partial success count.
+_RESPONSES: dict[str, tuple[type[Message], str]] = {
+    "traces": (ExportTraceServiceResponse, "rejected_spans"),
+    "logs": (ExportLogsServiceResponse, "rejected_log_records"),
+    "metrics": (ExportMetricsServiceResponse, "rejected_data_points"),
+}
+
 
 def encode_export_response(
-    *, content_type: str | None, rejected_spans: int = 0, error_message: str = ""
+    *, content_type: str | None, rejected_spans: int = 0, error_message: str = "", signal: Signal = "traces"
 ) -> tuple[bytes, str]:
-    """The body and media type of the 200 answer to an export of spans.
+    """The body and media type of the 200 answer to an export of `signal` (spans by default).
 
-    `partial_success` is set when spans were rejected (their count, and why in `error_message`),
-    or, as the specification allows, to carry a warning (`error_message` with nothing rejected);
-    otherwise it is left unset, which means full success.
+    `partial_success` is set when items were rejected (their count in `rejected_spans`, which
+    fills the signal's own field: rejected_spans, rejected_log_records or rejected_data_points,
+    and why in `error_message`), or, as the specification allows, to carry a warning
+    (`error_message` with nothing rejected); otherwise it is left unset, which means full success.
     """
     if rejected_spans < 0:
         raise ValueError(f"rejected_spans must be 0 or more, not {rejected_spans}")
-    response = ExportTraceServiceResponse()
+    response_type, rejected_field = _RESPONSES[signal]
+    response = response_type()
     if rejected_spans or error_message:
-        response.partial_success.rejected_spans = rejected_spans
-        response.partial_success.error_message = error_message
+        partial = response.partial_success  # type: ignore[attr-defined]  # each response type has one
+        setattr(partial, rejected_field, rejected_spans)
+        partial.error_message = error_message
     return _encode(response, content_type)
 
 

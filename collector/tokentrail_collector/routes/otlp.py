@@ -1,46 +1,128 @@
-"""OTLP/HTTP ingest: `POST /v1/traces`, answered as the OTLP/HTTP spec says, and only after the commit."""
+"""OTLP/HTTP ingest: `POST /v1/traces`, `/v1/logs` and `/v1/metrics`, answered as the OTLP/HTTP
+spec says, and only after the commit.
+
+The three share one shape (`export`): read the body, decode, normalise, hand the rows to the
+group-commit writer for the signal's table, reply in the request's encoding with the count of
+rejected items as partial success. What differs per signal is an `OtlpSignal`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
 from fastapi import APIRouter, Request, Response
+from google.protobuf.message import Message
 from starlette.concurrency import run_in_threadpool
 
-from tokentrail_collector.deps import ProjectDep, ServicesDep
+from tokentrail_collector.deps import ProjectDep, Services, ServicesDep
 from tokentrail_collector.normalise import normalise_traces
+from tokentrail_collector.normalise.logs import LogsBatch, normalise_logs
+from tokentrail_collector.normalise.metrics import normalise_metrics
 from tokentrail_collector.otlp import (
     OtlpError,
+    decode_logs_request,
+    decode_metrics_request,
     decode_trace_request,
     encode_error_status,
     encode_export_response,
 )
+from tokentrail_collector.storage import sql
 
 router = APIRouter(tags=["otlp"])
 
 PROTOBUF = "application/x-protobuf"
+SignalName = Literal["traces", "logs", "metrics"]
 
 
-@router.post(
-    "/v1/traces",
+class Batch(Protocol):
+    """What every normaliser returns: rows for the table, and the rejected items with reasons."""
+
+    rows: list[dict[str, object]]
+    rejected: int
+    errors: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class OtlpSignal:
+    """What differs between the OTLP endpoints."""
+
+    signal: SignalName
+    items: str  # what the request carries, in messages: "span", "log record", "data point"
+    table: str
+    decode: Callable[..., Message]
+    normalise: Callable[..., Batch]
+    summary: str
+    # A note for partial success about items kept nowhere by design; takes the signal's own batch.
+    warning: Callable[[Any], str] = lambda batch: ""
+
+
+def _skipped_logs(batch: LogsBatch) -> str:
+    # Plain application logs are not GenAI content: kept nowhere, by design, and said so.
+    if not batch.skipped:
+        return ""
+    return f"{batch.skipped} log record(s) are not GenAI events (gen_ai.*) and were not stored"
+
+
+TRACES = OtlpSignal(
+    "traces", "span", sql.SPANS_TABLE, decode_trace_request, normalise_traces,
     summary="OTLP/HTTP trace export (protobuf or JSON, optionally gzip)",
-    responses={
+)  # fmt: skip
+LOGS = OtlpSignal(
+    "logs", "log record", sql.SPAN_CONTENT_TABLE, decode_logs_request, normalise_logs,
+    summary="OTLP/HTTP log export: GenAI content events, kept per span (protobuf or JSON, optionally gzip)",
+    warning=_skipped_logs,
+)  # fmt: skip
+METRICS = OtlpSignal(
+    "metrics", "data point", sql.GPU_METRICS_TABLE, decode_metrics_request, normalise_metrics,
+    summary="OTLP/HTTP metric export: GPU gauges and other gauge or sum points (protobuf or JSON, optionally gzip)",
+)  # fmt: skip
+
+
+def _responses(signal: OtlpSignal) -> dict[int | str, dict[str, Any]]:
+    return {
         200: {
-            "description": "Committed (ExportTraceServiceResponse, partial_success when spans were rejected)"
+            "description": f"Committed (the {signal.signal} export response, partial_success "
+            f"when {signal.items}s were rejected)"
         },
-        400: {"description": "Undecodable body, or every span invalid"},
+        400: {"description": f"Undecodable body, or every {signal.items} invalid"},
         401: {"description": "Missing, unknown or revoked API key"},
         413: {"description": "Body over the limit (checked after decompression)"},
         415: {"description": "Unsupported content type or encoding"},
         429: {"description": "Collector behind; retry after Retry-After"},
         503: {"description": "Store unavailable; retry after Retry-After"},
-    },
-)
-async def export_traces(request: Request, project_id: ProjectDep, services: ServicesDep) -> Response:
+    }
+
+
+def _add_route(signal: OtlpSignal) -> None:
+    """`POST /v1/<signal>`, answered by `export`."""
+
+    async def endpoint(request: Request, project_id: ProjectDep, services: ServicesDep) -> Response:
+        return await export(signal, request, project_id, services)
+
+    endpoint.__name__ = f"export_{signal.signal}"  # the OpenAPI operation id
+    router.add_api_route(
+        f"/v1/{signal.signal}",
+        endpoint,
+        methods=["POST"],
+        summary=signal.summary,
+        responses=_responses(signal),
+    )
+
+
+for _signal in (TRACES, LOGS, METRICS):
+    _add_route(_signal)
+
+
+async def export(signal: OtlpSignal, request: Request, project_id: str, services: Services) -> Response:
+    """Decode → normalise → commit → reply, for any signal."""
     content_type = request.headers.get("content-type", "")
     reply_type = content_type if "json" in content_type.lower() else PROTOBUF
     try:
         body = await read_body(request, services.settings.max_body_bytes)
         export_request = await run_in_threadpool(
-            decode_trace_request,
+            signal.decode,
             body,
             content_type=content_type,
             content_encoding=request.headers.get("content-encoding"),
@@ -50,15 +132,19 @@ async def export_traces(request: Request, project_id: ProjectDep, services: Serv
         payload, media_type = encode_error_status(exc.message, reply_type, exc.status_code)
         return Response(payload, status_code=exc.status_code, media_type=media_type)
 
-    batch = await run_in_threadpool(normalise_traces, export_request, project_id=project_id)
+    batch = await run_in_threadpool(signal.normalise, export_request, project_id=project_id)
     if batch.rejected and not batch.rows:
-        message = "every span was invalid: " + "; ".join(batch.errors)
+        message = f"every {signal.items} was invalid: " + "; ".join(batch.errors)
         payload, media_type = encode_error_status(message, reply_type, 400)
         return Response(payload, status_code=400, media_type=media_type)
     if batch.rows:
-        await services.writer.submit(batch.rows)
+        await services.writer.submit(batch.rows, table=signal.table)
+    notes = [*batch.errors, signal.warning(batch)]
     payload, media_type = encode_export_response(
-        content_type=reply_type, rejected_spans=batch.rejected, error_message="; ".join(batch.errors)
+        content_type=reply_type,
+        rejected_spans=batch.rejected,
+        error_message="; ".join(note for note in notes if note),
+        signal=signal.signal,
     )
     return Response(payload, status_code=200, media_type=media_type)
 

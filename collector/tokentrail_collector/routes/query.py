@@ -44,10 +44,37 @@ async def list_traces(
     search: Annotated[
         str | None, Query(max_length=1000, description="Case-insensitive text in name, input or output.")
     ] = None,
+    score_name: Annotated[
+        str | None, Query(max_length=200, description="Traces with a score of this name (trace or span).")
+    ] = None,
+    score_value: Annotated[
+        str | None, Query(max_length=1000, description="With score_name: its category, or true/false.")
+    ] = None,
+    score_min: Annotated[
+        float | None, Query(allow_inf_nan=False, description="With score_name: value >= this.")
+    ] = None,
+    score_max: Annotated[
+        float | None, Query(allow_inf_nan=False, description="With score_name: value <= this.")
+    ] = None,
+    min_duration_ms: Annotated[
+        float | None, Query(ge=0, allow_inf_nan=False, description="Traces lasting at least this long.")
+    ] = None,
+    min_cost_usd: Annotated[
+        float | None, Query(ge=0, allow_inf_nan=False, description="Traces costing at least this much.")
+    ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=256, description="Traces with a span carrying this tag.")
+    ] = None,
+    sort: Annotated[
+        Literal["newest", "cost", "duration"],
+        Query(description="newest first, or the largest cost or duration."),
+    ] = "newest",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TraceList:
     check_window(start, end)
+    if not score_name and (score_value is not None or score_min is not None or score_max is not None):
+        raise HTTPException(status_code=400, detail="score_value, score_min and score_max need score_name")
     page = await run_in_threadpool(
         queries.list_traces,
         services.store,
@@ -58,6 +85,14 @@ async def list_traces(
         model=model,
         status=status,
         search=search,
+        score_name=score_name,
+        score_value=score_value,
+        score_min=score_min,
+        score_max=score_max,
+        min_duration_ms=min_duration_ms,
+        min_cost_usd=min_cost_usd,
+        tag=tag,
+        sort=sort,
         limit=limit,
         offset=offset,
     )
@@ -86,7 +121,7 @@ async def stats(
     start: Start = None,
     end: End = None,
     group_by: Annotated[
-        Literal["model", "provider", "service", "none"],
+        Literal["model", "provider", "service", "error_type", "none"],
         Query(description="Field to group by; none for totals."),
     ] = "model",
     bucket_seconds: Annotated[

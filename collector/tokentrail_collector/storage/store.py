@@ -25,8 +25,9 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 from clickhouse_connect.driver.query import QueryResult
 
-from tokentrail.semconv import CANONICAL_COLUMNS
+from tokentrail.semconv import CANONICAL_COLUMNS, GPU_METRIC_COLUMNS, SPAN_CONTENT_COLUMNS
 from tokentrail_collector.storage import sql
+from tokentrail_collector.storage.cluster import for_cluster, validate_cluster_name
 from tokentrail_collector.storage.errors import StoreUnavailable
 from tokentrail_collector.storage.schema import shipped_migrations
 
@@ -34,6 +35,14 @@ logger = logging.getLogger(__name__)
 
 _DATABASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _CHDB_PREFIX = "chdb://"
+
+# The tables `insert_table` fills, with their columns in storage order: a whitelist, so no other
+# name reaches an insert.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    sql.SPANS_TABLE: CANONICAL_COLUMNS,
+    sql.SPAN_CONTENT_TABLE: SPAN_CONTENT_COLUMNS,
+    sql.GPU_METRICS_TABLE: GPU_METRIC_COLUMNS,
+}
 
 
 class Store:
@@ -46,21 +55,30 @@ class Store:
         self._read = read_client
         self._description = description
         self.embedded = embedded
+        self.cluster: str | None = None
         self._closed = False
         self._close_lock = threading.Lock()
-        self._span_types: list[ClickHouseType] | None = None
-        self._span_types_lock = threading.Lock()
+        self._column_types: dict[str, list[ClickHouseType]] = {}
+        self._column_types_lock = threading.Lock()
 
     # --- opening and closing -----------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Open the store named by `url`; raise StoreUnavailable with the reason when it can't."""
+    def open(cls, url: str, *, cluster: str | None = None) -> Store:
+        """Open the store named by `url`; raise StoreUnavailable with the reason when it can't.
+
+        `cluster` (a server store only) makes migrations create replicated local tables and
+        Distributed tables over them on that ClickHouse cluster (see storage/cluster.py).
+        """
         if url.startswith(_CHDB_PREFIX):
+            if cluster:
+                raise StoreUnavailable("a ClickHouse cluster needs a server store URL (http://...), not chdb://")
             return cls._open_chdb(url)
         scheme = urlsplit(url).scheme
         if scheme in ("http", "https"):
-            return cls._open_server(url)
+            store = cls._open_server(url)
+            store.cluster = validate_cluster_name(cluster) if cluster else None
+            return store
         raise StoreUnavailable(
             f"unsupported store URL {_redact(url)!r}: expected chdb://<dir> or http(s)://user:pass@host:8123/db"
         )
@@ -161,7 +179,8 @@ class Store:
 
     def migrate(self) -> list[int]:
         """Apply the shipped migrations not applied yet, in order; return the versions applied now."""
-        self.command(sql.CREATE_SCHEMA_MIGRATIONS)
+        for statement in self.schema_statements(sql.CREATE_SCHEMA_MIGRATIONS):
+            self.command(statement)
         applied = {version for version, _name in self.query(sql.APPLIED_MIGRATIONS).result_rows}
         done = []
         for migration in shipped_migrations():
@@ -169,7 +188,8 @@ class Store:
                 continue
             logger.info("applying migration %04d_%s", migration.version, migration.name)
             for statement in migration.statements:
-                self.command(statement)
+                for rewritten in self.schema_statements(statement):
+                    self.command(rewritten)
             self.insert_rows(
                 "schema_migrations", sql.SCHEMA_MIGRATIONS_COLUMNS, [(migration.version, migration.name)]
             )
@@ -178,8 +198,19 @@ class Store:
 
     # --- writes ------------------------------------------------------------------------------
 
+    def schema_statements(self, statement: str) -> list[str]:
+        """What a migration statement becomes on this store: itself, or its cluster-mode rewrite."""
+        return for_cluster(statement, self.cluster) if self.cluster else [statement]
+
     def insert_spans(self, rows: Sequence[Mapping[str, object]]) -> None:
         """Insert canonical span rows (dicts with exactly the CANONICAL_COLUMNS keys) in ONE insert."""
+        self.insert_table(sql.SPANS_TABLE, rows)
+
+    def insert_table(self, table: str, rows: Sequence[Mapping[str, object]]) -> None:
+        """Insert rows (dicts with the keys of TABLE_COLUMNS[table]) into `table` in ONE insert."""
+        columns_of_table = TABLE_COLUMNS.get(table)
+        if columns_of_table is None:
+            raise ValueError(f"no inserts into {table!r}: expected one of {sorted(TABLE_COLUMNS)}")
         if not rows:
             return
         client = self._client_for_write()
@@ -187,30 +218,32 @@ class Store:
         # once, so that an insert costs no DESCRIBE round trip and no row-to-column pivot in
         # the driver.
         try:
-            columns = [[row[name] for row in rows] for name in CANONICAL_COLUMNS]
+            columns = [[row[name] for row in rows] for name in columns_of_table]
         except KeyError as exc:
-            raise ValueError(f"a span row lacks the canonical column {exc.args[0]!r}") from None
+            raise ValueError(f"a row for {table} lacks the column {exc.args[0]!r}") from None
         try:
             client.insert(
-                sql.SPANS_TABLE,
+                table,
                 columns,
-                column_names=CANONICAL_COLUMNS,
-                column_types=self._span_column_types(),
+                column_names=columns_of_table,
+                column_types=self._types_of(table, columns_of_table),
                 column_oriented=True,
             )
         except Exception as exc:
-            raise _unavailable("span insert", exc) from exc
+            raise _unavailable(f"insert into {table}", exc) from exc
 
-    def _span_column_types(self) -> list[ClickHouseType]:
-        if self._span_types is None:
-            with self._span_types_lock:
-                if self._span_types is None:
+    def _types_of(self, table: str, column_names: Sequence[str]) -> list[ClickHouseType]:
+        types = self._column_types.get(table)
+        if types is None:
+            with self._column_types_lock:
+                types = self._column_types.get(table)
+                if types is None:
                     try:
-                        context = self._write.create_insert_context(sql.SPANS_TABLE, list(CANONICAL_COLUMNS))
+                        context = self._write.create_insert_context(table, list(column_names))
                     except Exception as exc:
-                        raise _unavailable("reading the spans schema", exc) from exc
-                    self._span_types = list(context.column_types)
-        return self._span_types
+                        raise _unavailable(f"reading the schema of {table}", exc) from exc
+                    types = self._column_types[table] = list(context.column_types)
+        return types
 
     def insert_rows(self, table: str, column_names: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         """A small row-oriented insert (bookkeeping tables)."""

@@ -2,8 +2,10 @@
 
 Request handlers hand their rows to `GroupCommitWriter.submit()` and wait; one writer thread
 takes everything queued (up to `max_batch_rows`, whole requests only), waits at most
-`max_linger_ms` for more (less when requests stop arriving), and commits it all in ONE insert. Then every request of the batch
-is answered: success, or `StoreUnavailable` for all of them (nothing of the batch is written).
+`max_linger_ms` for more (less when requests stop arriving), and commits it all in ONE insert
+per table (spans by default; a request names another table of `store.TABLE_COLUMNS` with
+`table=`). Then every request is answered: success, or `StoreUnavailable` for all the requests
+of a failed insert (nothing of that insert is written).
 The event loop only appends to a queue under a short lock; it never waits on the store.
 """
 
@@ -18,8 +20,9 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 
+from tokentrail_collector.storage import sql
 from tokentrail_collector.storage.errors import Overloaded, StoreUnavailable
-from tokentrail_collector.storage.store import Store
+from tokentrail_collector.storage.store import TABLE_COLUMNS, Store
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class WriterStats:
 class _Request:
     rows: Rows
     future: Future[None]
+    table: str
 
 
 class GroupCommitWriter:
@@ -122,21 +126,25 @@ class GroupCommitWriter:
 
     # --- submitting --------------------------------------------------------------------------
 
-    async def submit(self, rows: Rows) -> None:
-        """Return once `rows` are committed. Raise Overloaded at once when the writer is too far
-        behind, StoreUnavailable when the insert failed. The rows must not be changed meanwhile."""
+    async def submit(self, rows: Rows, *, table: str = sql.SPANS_TABLE) -> None:
+        """Return once `rows` are committed to `table`. Raise Overloaded at once when the writer is
+        too far behind, StoreUnavailable when the insert failed. The rows must not be changed meanwhile."""
         if not rows:
             return
-        await asyncio.wrap_future(self._enqueue(rows))
+        await asyncio.wrap_future(self._enqueue(rows, table))
 
-    def submit_blocking(self, rows: Rows, timeout_s: float | None = None) -> None:
+    def submit_blocking(
+        self, rows: Rows, timeout_s: float | None = None, *, table: str = sql.SPANS_TABLE
+    ) -> None:
         """`submit` for callers outside an event loop; TimeoutError when not committed in time
         (the rows may still be committed later)."""
         if not rows:
             return
-        self._enqueue(rows).result(timeout_s)
+        self._enqueue(rows, table).result(timeout_s)
 
-    def _enqueue(self, rows: Rows) -> Future[None]:
+    def _enqueue(self, rows: Rows, table: str) -> Future[None]:
+        if table not in TABLE_COLUMNS:
+            raise ValueError(f"the writer fills only {sorted(TABLE_COLUMNS)}, not {table!r}")
         future: Future[None] = Future()
         count = len(rows)
         with self._cond:
@@ -149,7 +157,7 @@ class GroupCommitWriter:
             if not self._queue:
                 self._first_queued_at = now
             self._last_queued_at = now
-            self._queue.append(_Request(rows, future))
+            self._queue.append(_Request(rows, future, table))
             self._queued_rows += count
             self._pending_rows += count
             self._cond.notify()
@@ -211,19 +219,31 @@ class GroupCommitWriter:
             return batch
 
     def _commit(self, batch: list[_Request]) -> None:
-        if not batch:
-            return
+        by_table: dict[str, list[_Request]] = {}
+        for request in batch:
+            by_table.setdefault(request.table, []).append(request)
+        for table, requests in by_table.items():
+            self._commit_table(table, requests)
+
+    def _insert(self, table: str, rows: Rows) -> None:
+        # Spans keep their own entry point, the one a store stand-in needs to provide.
+        if table == sql.SPANS_TABLE:
+            self._store.insert_spans(rows)
+        else:
+            self._store.insert_table(table, rows)
+
+    def _commit_table(self, table: str, batch: list[_Request]) -> None:
         rows: list[Mapping[str, object]] = []
         for request in batch:
             rows.extend(request.rows)
         started = time.monotonic()
         error: StoreUnavailable | None = None
         try:
-            self._store.insert_spans(rows)
+            self._insert(table, rows)
         except StoreUnavailable as exc:
             error = exc
         except Exception as exc:
-            error = StoreUnavailable(f"span insert failed: {type(exc).__name__}: {exc}")
+            error = StoreUnavailable(f"insert into {table} failed: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
         elapsed = time.monotonic() - started
         with self._cond:
@@ -240,7 +260,7 @@ class GroupCommitWriter:
                 self._failed_batches += 1
                 self._failed_rows += len(rows)
         if error is not None:
-            logger.warning("group commit of %d rows failed: %s", len(rows), error)
+            logger.warning("group commit of %d rows into %s failed: %s", len(rows), table, error)
         for request in batch:
             # A fresh exception per request: one instance raised in many tasks would collect
             # all of their tracebacks.

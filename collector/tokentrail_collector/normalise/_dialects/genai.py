@@ -73,6 +73,7 @@ GENAI = Dialect(
         Read(sc.INPUT_TOKENS, sc.GEN_AI_USAGE_INPUT_TOKENS, as_count),
         Read(sc.OUTPUT_TOKENS, sc.GEN_AI_USAGE_OUTPUT_TOKENS, as_count),
         Read(sc.CACHED_INPUT_TOKENS, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, as_count),
+        Read(sc.CACHE_WRITE_INPUT_TOKENS, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, as_count),
         Read(sc.REASONING_TOKENS, sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, as_count),
         Read(sc.TOTAL_TOKENS, sc.GEN_AI_USAGE_TOTAL_TOKENS, as_count),
         Read(sc.FINISH_REASONS, sc.GEN_AI_RESPONSE_FINISH_REASONS, as_text_list),

@@ -119,6 +119,11 @@ LANGFUSE = Dialect(
             ),
         ),  # fmt: skip
         Read(
+            sc.CACHE_WRITE_INPUT_TOKENS,
+            _USAGE,
+            json_field(as_count, "input_cache_creation", "cache_creation_input_tokens", "input_cache_write"),
+        ),
+        Read(
             sc.REASONING_TOKENS,
             _USAGE,
             json_field(

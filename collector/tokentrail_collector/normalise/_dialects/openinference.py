@@ -154,6 +154,7 @@ OPENINFERENCE = Dialect(
         Read(sc.OUTPUT_TOKENS, sc.OI_LLM_TOKEN_COUNT_COMPLETION, as_count),
         Read(sc.TOTAL_TOKENS, sc.OI_LLM_TOKEN_COUNT_TOTAL, as_count),
         Read(sc.CACHED_INPUT_TOKENS, sc.OI_LLM_TOKEN_COUNT_CACHE_READ, as_count),
+        Read(sc.CACHE_WRITE_INPUT_TOKENS, sc.OI_LLM_TOKEN_COUNT_CACHE_WRITE, as_count),
         Read(sc.REASONING_TOKENS, sc.OI_LLM_TOKEN_COUNT_REASONING, as_count),
         Read(sc.FINISH_REASONS, sc.OI_LLM_FINISH_REASON, as_text_list),
         Read(sc.COST_USD, sc.OI_LLM_COST_TOTAL, as_non_negative_number),

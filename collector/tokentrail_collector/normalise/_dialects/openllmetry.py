@@ -91,6 +91,7 @@ OPENLLMETRY = Dialect(
         Read(sc.OPERATION, sc.LLM_REQUEST_TYPE, _request_operation),
         Read(sc.TOTAL_TOKENS, sc.LLM_USAGE_TOTAL_TOKENS, as_count),
         Read(sc.CACHED_INPUT_TOKENS, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD, as_count),
+        Read(sc.CACHE_WRITE_INPUT_TOKENS, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD, as_count),
         Read(sc.REASONING_TOKENS, sc.GEN_AI_USAGE_REASONING_TOKENS_OLD, as_count),
         Read(sc.IS_STREAMING, sc.GEN_AI_IS_STREAMING, as_flag),
         Read(sc.IS_STREAMING, sc.LLM_IS_STREAMING, as_flag),
