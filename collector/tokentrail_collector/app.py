@@ -12,8 +12,9 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tokentrail_collector.analysis.drift_scheduler import DriftScheduler
 from tokentrail_collector.deps import Services
-from tokentrail_collector.routes import admin, health, otlp, query
+from tokentrail_collector.routes import admin, datasets, drift, gpu, health, otlp, prices, query, scores
 from tokentrail_collector.settings import Settings
 from tokentrail_collector.storage import GroupCommitWriter, KeyStore, Overloaded, Store, StoreUnavailable
 
@@ -28,9 +29,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = open_services(settings, store)
         app.state.services = services
+        app.state.drift_scheduler = DriftScheduler.for_store(services.store)
+        app.state.drift_scheduler.start()
         try:
             yield
         finally:
+            await app.state.drift_scheduler.stop()
             services.writer.stop(timeout_s=30)
             if store is None:
                 services.store.close()
@@ -43,6 +47,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app.include_router(otlp.router)
     app.include_router(query.router)
+    app.include_router(scores.router)
+    app.include_router(datasets.router)
+    app.include_router(drift.router)
+    app.include_router(gpu.router)
+    app.include_router(prices.router)
     app.include_router(admin.router)
     app.include_router(health.router)
     install_error_handlers(app)
@@ -51,7 +60,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
 def open_services(settings: Settings, store: Store | None = None) -> Services:
     """Open the store, apply migrations, start the writer: what the app needs before the first request."""
-    store = store or Store.open(settings.clickhouse_url)
+    store = store or Store.open(settings.clickhouse_url, cluster=settings.clickhouse_cluster)
     applied = store.migrate()
     if applied:
         log.info("applied migrations: %s", ", ".join(map(str, applied)))
