@@ -1,13 +1,16 @@
-"""The `tokentrail` command: `collector`, `demo`, `keys create|list|revoke`."""
+"""The `tokentrail` command: `collector`, `demo`, `ui`, `keys create|list|revoke`, `datasets ...`,
+`prices list|set|delete`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from tokentrail_collector import datasets_cli, prices_cli
 from tokentrail_collector.settings import Settings
 
 
@@ -40,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=run_demo)
 
+    ui = commands.add_parser("ui", help="the analysis UI (Streamlit, http://127.0.0.1:8501)")
+    ui.add_argument("--host", help="address to listen on (default 127.0.0.1; beyond loopback it needs "
+                    "TOKENTRAIL_UI_PASSWORD)")  # fmt: skip
+    ui.add_argument("--port", type=int, help="port (default 8501)")
+    ui.add_argument("--collector-url", help="collector to read from (default TOKENTRAIL_ENDPOINT)")
+    ui.set_defaults(run=run_ui)
+
     keys = commands.add_parser("keys", help="manage API keys (a key names one project)")
     key_commands = keys.add_subparsers(title="keys commands", required=True)
     create = key_commands.add_parser("create", help="create a key; the secret is printed once")
@@ -58,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--url", default=None, help="collector URL used when it owns the store (default from --port)"
         )
         sub.add_argument("--json", action="store_true", help="print JSON")
+    datasets_cli.add_parser(commands)
+    prices_cli.add_parser(commands)
     return parser
 
 
@@ -104,6 +116,16 @@ def run_demo(args: argparse.Namespace) -> int:
     from tokentrail_collector.demo import run
 
     return run(settings_from(args), rounds=args.rounds, wait=not args.no_wait)
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    # The UI package launches itself (python -m tokentrail_ui); the collector never imports it.
+    flags = [
+        (f"--{name.replace('_', '-')}", getattr(args, name)) for name in ("host", "port", "collector_url")
+    ]
+    passed = [part for flag, value in flags if value is not None for part in (flag, str(value))]
+    os.execv(sys.executable, [sys.executable, "-m", "tokentrail_ui", *passed])
+    return 0  # pragma: no cover - execv does not return
 
 
 def run_keys(args: argparse.Namespace, action: str) -> int:
