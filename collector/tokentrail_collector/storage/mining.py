@@ -13,6 +13,7 @@ from functools import cache
 from typing import Final
 
 from tokentrail import semconv as sc
+from tokentrail_collector import pricing
 from tokentrail_collector.analysis.datasets import MiningReport, NewItem, SampleOptions, mine
 from tokentrail_collector.analysis.dedupe import DedupeMethod
 from tokentrail_collector.storage import sql
@@ -45,7 +46,7 @@ CONDITIONS: Final[dict[str, str]] = {
     "trace_ids": "trace_id IN {trace_ids:Array(String)}",
     "span_ids": "span_id IN {span_ids:Array(String)}",
     "latency_min": "duration_ms >= {latency_min_ms:Float64}",
-    "cost_min": "cost_usd >= {cost_min_usd:Float64}",
+    "cost_min": "span_cost_usd >= {cost_min_usd:Float64}",
     # A score on the span itself or on its whole trace.
     "score": "((trace_id, span_id) IN ("
     + sql.SCORE_MATCH
@@ -63,7 +64,7 @@ _LATENCY_QUANTILE_OF: Final = """
 _CANDIDATE_SELECT: Final = """
 SELECT trace_id, span_id, name, kind, service_name, toUnixTimestamp64Nano(start_time) AS start_ns,
     duration_ms, time_to_first_token_ms, status_code, provider, request_model, response_model,
-    input_tokens, output_tokens, total_tokens, cost_usd, input_text, output_text, tags,
+    input_tokens, output_tokens, total_tokens, span_cost_usd AS derived_cost_usd, input_text, output_text, tags,
     count() OVER () AS matched
 FROM spans FINAL
 WHERE"""
@@ -88,7 +89,13 @@ def candidate_statement(conditions: frozenset[str], latency_percentile: bool) ->
     where = _CANDIDATE_WHERE + "".join("\n    AND " + CONDITIONS[name] for name in sorted(conditions))
     if latency_percentile:
         where += "\n    AND duration_ms >= (" + _LATENCY_QUANTILE_OF + where + "\n    )"
-    return _CANDIDATE_SELECT + where + "\nORDER BY start_time, trace_id, span_id\nLIMIT {limit:UInt32}"
+    # Cost as every other read sees it: the span's own, else derived from usage and the price plan.
+    return (
+        sql.COST_WITH
+        + _CANDIDATE_SELECT
+        + where
+        + "\nORDER BY start_time, trace_id, span_id\nLIMIT {limit:UInt32}"
+    )
 
 
 # --- mining: the candidate spans of a filter ---------------------------------------------------
@@ -193,11 +200,15 @@ def candidate_spans(
     if criteria.latency_percentile is not None:
         parameters["latency_quantile"] = criteria.latency_percentile / 100
     statement = candidate_statement(frozenset(conditions), criteria.latency_percentile is not None)
+    parameters.update(pricing.price_book(store).plan(project_id).parameters())
     rows = list(store.query(statement, parameters).named_results())
     matched = int(rows[0]["matched"]) if rows else 0
     spans = []
     for row in rows:
-        span = {key: value for key, value in row.items() if key not in ("start_ns", "matched")}
+        span = {
+            key: value for key, value in row.items() if key not in ("start_ns", "matched", "derived_cost_usd")
+        }
+        span[sc.COST_USD] = row["derived_cost_usd"]
         span[sc.START_TIME] = iso_from_ns(int(row["start_ns"]))
         span[sc.TAGS] = list(row[sc.TAGS])
         spans.append(span)
