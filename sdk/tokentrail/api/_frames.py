@@ -9,7 +9,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Columns holding RFC 3339 times; they become timezone-aware datetimes.
-TIME_COLUMNS = ("start_time", "end_time", "bucket", "created_at", "timestamp", "time")
+TIME_COLUMNS = (
+    "start_time", "end_time", "bucket", "created_at", "updated_at", "timestamp", "time", "evaluated_at",
+    "last_evaluated_at", "generated_at",
+)  # fmt: skip
 
 
 def frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -78,6 +78,16 @@ def _message(response: requests.Response) -> str:
     return str(detail)
 
 
+def _raise_for(response: requests.Response) -> None:
+    """The typed ApiError of an error answer; nothing for a success."""
+    if response.status_code in (401, 403):
+        raise Unauthorized(response.status_code, _message(response))
+    if response.status_code == 404:
+        raise NotFound(404, _message(response))
+    if response.status_code >= 400:
+        raise ApiError(response.status_code, _message(response))
+
+
 class Transport:
     """HTTP to one collector with one project key."""
 
@@ -116,15 +126,42 @@ class Transport:
             raise CollectorUnreachable(
                 self.url, type(exc).__name__ + (f": {exc}" if str(exc) else "")
             ) from exc
-        if response.status_code in (401, 403):
-            raise Unauthorized(response.status_code, _message(response))
-        if response.status_code == 404:
-            raise NotFound(404, _message(response))
-        if response.status_code >= 400:
-            raise ApiError(response.status_code, _message(response))
+        _raise_for(response)
         if raw:
             return response.content
         return response.json() if response.content else None
+
+    def download(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
+        chunk_bytes: int = 256 * 1024,
+    ) -> bytes:
+        """GET a file in chunks; `progress(received, total or None)` after each chunk."""
+        clean = {name: value for name, value in (params or {}).items() if value is not None}
+        try:
+            response = self.session.get(self.url + path, params=clean, timeout=self.timeout_s, stream=True)
+        except requests.RequestException as exc:
+            raise CollectorUnreachable(
+                self.url, type(exc).__name__ + (f": {exc}" if str(exc) else "")
+            ) from exc
+        with response:
+            if response.status_code >= 400:
+                response.content  # noqa: B018 - read the error body for the message
+                _raise_for(response)
+            declared = response.headers.get("content-length")
+            total = int(declared) if declared and declared.isdigit() else None
+            received = bytearray()
+            try:
+                for chunk in response.iter_content(chunk_bytes):
+                    received += chunk
+                    if progress is not None:
+                        progress(len(received), total)
+            except requests.RequestException as exc:
+                raise CollectorUnreachable(self.url, f"the download broke off: {exc}") from exc
+        return bytes(received)
 
     def close(self) -> None:
         self.session.close()
