@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench collector clean
+.PHONY: demo test lint bench collector ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ demo: $(STAMP)
 
 collector: $(STAMP)
 	$(VENV)/bin/tokentrail collector
+
+ui: $(STAMP)
+	$(VENV)/bin/tokentrail ui
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check sdk collector ui tests examples bench

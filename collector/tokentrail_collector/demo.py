@@ -1,4 +1,5 @@
-"""`tokentrail demo`: the collector on chDB, a key for project `demo`, and the example app sending traces.
+"""`tokentrail demo`: the collector on chDB, a key for project `demo`, the example app sending traces,
+and the analysis UI on that data (not with `--no-wait`).
 
 Nothing to configure and no key to copy: the demo creates the key and hands it to the example
 app through its environment. The collector keeps serving until Ctrl-C.
@@ -60,15 +61,32 @@ def run(settings: Settings, *, rounds: int = 3, wait: bool = True) -> int:
     print_summary(base_url, key)
 
     if wait:
+        ui = start_ui(base_url, key)
         print("\nThe collector keeps running; press Ctrl-C to stop.", flush=True)
         try:
             while thread.is_alive():
                 thread.join(timeout=0.5)
         except KeyboardInterrupt:
             pass
+        if ui is not None:
+            ui.terminate()
+            ui.wait(timeout=30)
     server.should_exit = True
     thread.join(timeout=30)
     return example.returncode
+
+
+def start_ui(base_url: str, key: str) -> subprocess.Popen[bytes] | None:
+    """The analysis UI on the demo's collector and key (`python -m tokentrail_ui`), or None."""
+    port = os.environ.get("TOKENTRAIL_UI_PORT", "8501")
+    env = os.environ | {"TOKENTRAIL_ENDPOINT": base_url, "TOKENTRAIL_API_KEY": key}
+    try:
+        ui = subprocess.Popen([sys.executable, "-m", "tokentrail_ui", "--port", port], env=env)
+    except OSError as exc:
+        print(f"tokentrail demo: the UI did not start: {exc}")
+        return None
+    print(f"\nUI: http://127.0.0.1:{port}  (Overview, Traces, GPU, Drift, Datasets, Settings)", flush=True)
+    return ui
 
 
 def print_summary(base_url: str, key: str) -> None:
