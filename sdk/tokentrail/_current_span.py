@@ -41,6 +41,7 @@ def update_current_span(
     metadata: Mapping[str, object] | None = None,
     name: str | None = None,
     kind: SpanKind | str | None = None,
+    prompt_version: str | None = None,
 ) -> None:
     """Set these facts on the current span; arguments left as None are not touched.
 
@@ -49,6 +50,7 @@ def update_current_span(
     `reasoning_tokens`. Give `cost_usd` only for a cost you know (a negotiated price, a provider's
     bill): the collector derives every other span's cost from its usage and the price table when
     it is read, so corrected or custom prices apply to it later, and a cost set here always wins.
+    `prompt_version` names the prompt template's version, so drift can compare two versions.
     """
     with CAPTURE:
         span = trace.get_current_span()
@@ -69,6 +71,7 @@ def update_current_span(
             semconv.TT_TIME_TO_FIRST_TOKEN_MS: time_to_first_token_ms,
             semconv.SESSION_ID: session_id,
             semconv.USER_ID: user_id,
+            semconv.TT_PROMPT_VERSION: prompt_version,
         }
         attributes: dict[str, AttributeValue] = {k: v for k, v in facts.items() if v is not None}
         if finish_reasons is not None:

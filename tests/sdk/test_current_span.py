@@ -39,6 +39,7 @@ def test_update_current_span_writes_the_vocabulary(traced: Finished) -> None:
             user_id="u-1",
             tags=["a", "b"],
             metadata={"tenant": "acme", "retries": 2, "flags": {"beta": True}},
+            prompt_version="support-v3",
         )
         return "ok"
 
@@ -63,6 +64,7 @@ def test_update_current_span_writes_the_vocabulary(traced: Finished) -> None:
     assert values[semconv.TT_METADATA_PREFIX + "retries"] == 2
     assert values[semconv.TT_METADATA_PREFIX + "flags"] == '{"beta":true}'
     assert values[semconv.TT_SPAN_KIND] == "llm"
+    assert values[semconv.TT_PROMPT_VERSION] == "support-v3"
 
 
 def test_update_current_span_leaves_unset_fields_alone(traced: Finished) -> None:
