@@ -11,10 +11,8 @@ Accounting (`ExportStats`), once nothing is pending:
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from tokentrail._export_stats import ExportStats
 from tokentrail._export_worker import ExportWorker, Transport
-from tokentrail._internal import CAPTURE, report_internal_error
+from tokentrail._internal import reinit_in_forked_child, report_internal_error
 from tokentrail._spool import Spool
 
 __all__ = ["ExportQueue", "ExportStats", "Transport"]
@@ -62,16 +60,7 @@ class ExportQueue:
         self._init_sync_state()
         self._worker = ExportWorker(self, exporter, spool, max_queue_size=max_queue_size)
         self._worker.start()
-        if hasattr(os, "register_at_fork"):
-            weak_reinit = weakref.WeakMethod(self._reinit_in_child)
-
-            def after_in_child() -> None:
-                reinit = weak_reinit()
-                if reinit is not None:
-                    with CAPTURE:
-                        reinit()
-
-            os.register_at_fork(after_in_child=after_in_child)
+        reinit_in_forked_child(self._reinit_in_child)
 
     def _init_sync_state(self) -> None:
         self.lock = threading.Lock()

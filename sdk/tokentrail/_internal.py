@@ -9,8 +9,10 @@ limiter so that a failure repeated on every batch is logged once per interval.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from types import TracebackType
 
@@ -119,3 +121,22 @@ class RateLimitFilter(logging.Filter):
         except Exception:  # noqa: S110 - a malformed record must not break logging
             pass
         return self._gate.open()
+
+
+def reinit_in_forked_child(method: Callable[[], None]) -> None:
+    """Call the bound `method` in the child after every `fork` while its object lives.
+
+    A weak reference, so registering does not keep the object alive; the call is guarded like
+    everything else tokentrail runs (os.register_at_fork has no way to unregister).
+    """
+    if not hasattr(os, "register_at_fork"):
+        return
+    weak_method = weakref.WeakMethod(method)  # type: ignore[arg-type]
+
+    def after_in_child() -> None:
+        reinit = weak_method()
+        if reinit is not None:
+            with CAPTURE:
+                reinit()
+
+    os.register_at_fork(after_in_child=after_in_child)

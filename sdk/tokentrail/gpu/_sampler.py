@@ -13,12 +13,11 @@ import math
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from tokentrail._internal import CAPTURE, logger
+from tokentrail._internal import CAPTURE, logger, reinit_in_forked_child
 from tokentrail.gpu._figures import GpuFigures, window_figures
 from tokentrail.gpu._nvml import GpuUnavailable, Nvml, RealNvml
 from tokentrail.gpu._samples import DeviceReading, GpuDevice, Sample, SampleHistory
@@ -97,16 +96,7 @@ class GpuSampler:
         self._init_thread_state()
         self._samples = 0
         self._failed_reads = 0
-        if hasattr(os, "register_at_fork"):
-            weak_reinit = weakref.WeakMethod(self._reinit_in_child)
-
-            def after_in_child() -> None:
-                reinit = weak_reinit()
-                if reinit is not None:
-                    with CAPTURE:
-                        reinit()
-
-            os.register_at_fork(after_in_child=after_in_child)
+        reinit_in_forked_child(self._reinit_in_child)
 
     def _init_thread_state(self) -> None:
         self._lock = threading.Lock()
