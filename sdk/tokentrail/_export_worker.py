@@ -176,6 +176,10 @@ class ExportWorker:
         elif verdict is Verdict.RETRY:
             self._enter_backoff(outcome)  # before counting: whoever sees the retry sees the outage
             self._queue.count(export_batches=1, retries=1, last_export_error=outcome.detail)
+            if self._queue.queued() >= self._high_water:
+                # Memory filled while we were trying: spill now, not only when a new span wakes us
+                # (early retries come quickly and would otherwise keep the spill from ever running).
+                self._spill_excess()
             return False
         elif verdict is Verdict.REFUSED:
             self._queue.count(
