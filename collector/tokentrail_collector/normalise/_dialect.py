@@ -27,6 +27,7 @@ from typing import TypedDict
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from tokentrail import semconv as sc
+from tokentrail_collector.normalise._limits import MAX_CONTENT_CHARS, cut, refused_key
 from tokentrail_collector.normalise._values import AttributeValue, Converter, decode
 
 # Columns that come from the span itself, never from a dialect.
@@ -126,6 +127,9 @@ ON_EVENTS = -2  # the gate number of a deriver that runs for spans with events
 # An encoded KeyValue, read: (key, value, flattened value, the actions its value leads to).
 # Shared by every span that carries the same encoded attribute, so never to be changed.
 ReadAttribute = tuple[str, AttributeValue, str, tuple[Action, ...]]
+# What `read_attribute` gives for a key that is refused (`_limits.refused_key`); never remembered,
+# so callers check for it on their slow path only.
+REFUSED: ReadAttribute = ("", None, "", ())
 
 
 @dataclass(slots=True)
@@ -147,11 +151,18 @@ class CompiledDialects:
     def read_attribute(self, encoded: bytes) -> ReadAttribute:
         """An encoded KeyValue decoded, flattened and run through its key's plan.
 
-        Callers look in `remembered` first; this is the slow path that fills it.
+        Callers look in `remembered` first; this is the slow path that fills it. A refused key
+        gives REFUSED; a value longer than MAX_CONTENT_CHARS is cut (a structured one becomes its
+        JSON text, cut), before any column is read from it.
         """
         key_value = KeyValue.FromString(encoded)
         key = key_value.key
+        if refused_key(key):
+            return REFUSED
         value, text = decode(key_value.value)
+        if len(text) > MAX_CONTENT_CHARS:
+            text = cut(text, MAX_CONTENT_CHARS)
+            value = text
         actions: list[Action] = []
         for rank, column, convert, contested, map_key in self.plan(key):
             converted = convert(value)

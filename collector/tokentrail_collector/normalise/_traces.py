@@ -10,6 +10,7 @@ is what makes normalisation fast enough, as most attributes recur from span to s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -26,8 +27,10 @@ from tokentrail.semconv import (
     EVENT_TIME_UNIX_NANO,
     EVENTS,
     FINISH_REASONS,
+    INPUT_TEXT,
     INPUT_TOKENS,
     NAME,
+    OUTPUT_TEXT,
     OUTPUT_TOKENS,
     PARENT_SPAN_ID,
     PROJECT_ID,
@@ -47,12 +50,23 @@ from tokentrail.semconv import (
 from tokentrail_collector.normalise._dialect import (
     ALWAYS,
     GATES,
+    REFUSED,
     CompiledDialects,
     EventRecord,
+    ReadAttribute,
     SpanView,
     compile_dialects,
 )
 from tokentrail_collector.normalise._dialects import DIALECTS
+from tokentrail_collector.normalise._limits import (
+    CUT_MARK,
+    MAX_ATTRIBUTE_VALUE_CHARS,
+    MAX_ATTRIBUTES_PER_SPAN,
+    MAX_CONTENT_CHARS,
+    MAX_EVENTS_PER_SPAN,
+    MAX_SPANS_PER_REQUEST,
+    cut,
+)
 from tokentrail_collector.normalise._values import AttributeValue, compact_json
 from tokentrail_collector.normalise._wire import WireEvent, WireSpan, traces_view
 
@@ -96,6 +110,7 @@ _DEFAULTS: dict[str, object] = {
 _ROW_TEMPLATE = {column: _DEFAULTS[column] for column in sc.CANONICAL_COLUMNS}
 
 _COMPILED = compile_dialects(DIALECTS)
+_MAX_CUT_CONTENT_CHARS = MAX_CONTENT_CHARS + len(CUT_MARK)
 
 
 @dataclass(slots=True)
@@ -105,6 +120,26 @@ class NormalisedBatch:
     rows: list[dict[str, object]]
     rejected: int = 0
     errors: list[str] = field(default_factory=list)  # at most MAX_ERRORS human messages
+    # Kept spans that did not fit the caps of `_limits`: values cut, attributes or events dropped
+    # past the caps (each counts one), and attributes dropped for a refused key.
+    truncated: int = 0
+    refused_keys: int = 0
+
+    def limits_note(self) -> str:
+        """What the caps cut, for the partial-success message; '' when nothing."""
+        notes = []
+        if self.truncated:
+            notes.append(
+                f"{self.truncated} value(s), attribute(s) or event(s) cut or dropped to fit the limits "
+                f"({MAX_ATTRIBUTES_PER_SPAN} attributes and {MAX_EVENTS_PER_SPAN} events per span, "
+                f"{MAX_ATTRIBUTE_VALUE_CHARS} characters per attribute value)"
+            )
+        if self.refused_keys:
+            notes.append(
+                f"{self.refused_keys} attribute(s) dropped for a refused key "
+                "(not printable, over 256 characters, or __proto__/constructor/prototype)"
+            )
+        return "; ".join(notes)
 
 
 def normalise_traces(request: ExportTraceServiceRequest, *, project_id: str) -> NormalisedBatch:
@@ -120,12 +155,17 @@ def _normalise(
 ) -> NormalisedBatch:
     batch = NormalisedBatch(rows=[])
     rows = batch.rows
-    remembered = compiled.remembered
-    for resource_spans in traces_view(request.SerializeToString()).resource_spans:
-        resource_attributes: dict[str, str] = {}
-        for encoded in resource_spans.resource.attributes:
-            key, _, text, _ = remembered.get(encoded) or compiled.read_attribute(encoded)
-            resource_attributes[key] = text
+    view = traces_view(request.SerializeToString())
+    spans = sum(len(scope.spans) for resource in view.resource_spans for scope in resource.scope_spans)
+    if spans > MAX_SPANS_PER_REQUEST:
+        batch.rejected = spans
+        batch.errors.append(
+            f"the request carries {spans} spans, over the limit of {MAX_SPANS_PER_REQUEST} "
+            "per request: send them in smaller requests"
+        )
+        return batch
+    for resource_spans in view.resource_spans:
+        resource_attributes = _flat_attributes(resource_spans.resource.attributes, compiled, batch)
         service_name = resource_attributes.get(sc.SERVICE_NAME) or sc.UNKNOWN_SERVICE
         for scope_spans in resource_spans.scope_spans:
             scope_name = scope_spans.scope.name
@@ -136,7 +176,7 @@ def _normalise(
                     if len(batch.errors) < MAX_ERRORS:
                         batch.errors.append(_rejection_message(span, problem))
                     continue
-                row = _row(span, scope_name, compiled)
+                row = _row(span, scope_name, compiled, batch)
                 row[PROJECT_ID] = project_id
                 row[SERVICE] = service_name
                 row[RESOURCE_ATTRIBUTES] = resource_attributes.copy()
@@ -185,16 +225,62 @@ def _rejection_message(span: WireSpan, problem: str) -> str:
     )
 
 
-def _row(span: WireSpan, scope_name: str, compiled: CompiledDialects) -> dict[str, object]:
+def _flat_attributes(
+    attributes: Sequence[bytes], compiled: CompiledDialects, batch: NormalisedBatch
+) -> dict[str, str]:
+    """Attributes as a Map(String, String) column holds them (resource attributes), within the caps."""
+    remembered = compiled.remembered
+    flat: dict[str, str] = {}
+    for encoded in _within_cap(attributes, batch):
+        read = remembered.get(encoded) or _read_new(encoded, compiled, batch, MAX_ATTRIBUTE_VALUE_CHARS)
+        if read is not None:
+            flat[read[0]] = read[2]
+    return flat
+
+
+def _within_cap(attributes: Sequence[bytes], batch: NormalisedBatch) -> Sequence[bytes]:
+    """The first MAX_ATTRIBUTES_PER_SPAN attributes; the others counted as cut."""
+    if len(attributes) <= MAX_ATTRIBUTES_PER_SPAN:
+        return attributes
+    batch.truncated += len(attributes) - MAX_ATTRIBUTES_PER_SPAN
+    return attributes[:MAX_ATTRIBUTES_PER_SPAN]
+
+
+def _read_new(
+    encoded: bytes, compiled: CompiledDialects, batch: NormalisedBatch, text_limit: int
+) -> ReadAttribute | None:
+    """The slow path of reading an attribute: None for a refused key, the flattened text cut to
+    `text_limit`; both counted. (Only here can a key be refused or a value be too long, as what is
+    remembered is small and was read here first.)"""
+    read = compiled.read_attribute(encoded)
+    if read is REFUSED:
+        batch.refused_keys += 1
+        return None
+    if len(read[2]) > text_limit:
+        # Only the text is cut: columns and derivers read the value (within MAX_CONTENT_CHARS,
+        # as read_attribute cuts it), so a long prompt keeps more of itself in input_text.
+        batch.truncated += 1
+        return (read[0], read[1], cut(read[2], text_limit), read[3])
+    return read
+
+
+def _row(
+    span: WireSpan, scope_name: str, compiled: CompiledDialects, batch: NormalisedBatch
+) -> dict[str, object]:
     remembered = compiled.remembered
     values: dict[str, AttributeValue] = {}
     flat: dict[str, str] = {}
     found: dict[str, object] = {}
     ranks: dict[object, int] = {}
-    for encoded in span.attributes:
+    attributes = span.attributes
+    if len(attributes) > MAX_ATTRIBUTES_PER_SPAN:  # checked here: a call per span shows in the benchmark
+        attributes = _within_cap(attributes, batch)
+    for encoded in attributes:
         read = remembered.get(encoded)
         if read is None:
-            read = compiled.read_attribute(encoded)
+            read = _read_new(encoded, compiled, batch, MAX_ATTRIBUTE_VALUE_CHARS)
+            if read is None:
+                continue
         key, value, text, actions = read
         flat[key] = text
         values[key] = value
@@ -210,7 +296,11 @@ def _row(span: WireSpan, scope_name: str, compiled: CompiledDialects) -> dict[st
                 _put_map_entry(found, ranks, rank, column, map_key, converted, contested)
 
     if span.events:
-        events: list[EventRecord] = [_event_record(event, compiled) for event in span.events]
+        span_events = span.events
+        if len(span_events) > MAX_EVENTS_PER_SPAN:
+            batch.truncated += len(span_events) - MAX_EVENTS_PER_SPAN
+            span_events = span_events[:MAX_EVENTS_PER_SPAN]
+        events: list[EventRecord] = [_event_record(event, compiled, batch) for event in span_events]
         events_json = compact_json(events)
     else:
         events = []
@@ -234,12 +324,20 @@ def _row(span: WireSpan, scope_name: str, compiled: CompiledDialects) -> dict[st
     row[TRACE_ID] = span.trace_id.hex()
     row[SPAN_ID] = span.span_id.hex()
     row[PARENT_SPAN_ID] = "" if parent == _ZERO_SPAN_ID else parent.hex()
-    row[NAME] = span.name
+    name = span.name
+    row[NAME] = (
+        name if len(name) <= MAX_ATTRIBUTE_VALUE_CHARS else _cut(name, MAX_ATTRIBUTE_VALUE_CHARS, batch)
+    )
     row[START_TIME] = start
     row[END_TIME] = end
     row[DURATION_MS] = (end - start) / 1e6
     row[STATUS_CODE] = _STATUS_BY_CODE.get(status.code, _UNSET)
-    row[STATUS_MESSAGE] = status.message
+    message = status.message
+    row[STATUS_MESSAGE] = (
+        message
+        if len(message) <= MAX_ATTRIBUTE_VALUE_CHARS
+        else _cut(message, MAX_ATTRIBUTE_VALUE_CHARS, batch)
+    )
     row[ATTRIBUTES] = flat
     row[EVENTS] = events_json
 
@@ -259,16 +357,33 @@ def _row(span: WireSpan, scope_name: str, compiled: CompiledDialects) -> dict[st
             row[TOTAL_TOKENS] = input_tokens + output_tokens  # type: ignore[operator]
     if COST_USD in found and COST_SOURCE not in found:
         row[COST_SOURCE] = _COST_FROM_SDK
+    # Derivers may join several messages into the text columns: cap what they made (a value
+    # that read_attribute cut already is one mark longer than the cap, and counted already).
+    if len(row[INPUT_TEXT]) > _MAX_CUT_CONTENT_CHARS:  # type: ignore[arg-type]
+        row[INPUT_TEXT] = _cut(row[INPUT_TEXT], MAX_CONTENT_CHARS, batch)  # type: ignore[arg-type]
+    if len(row[OUTPUT_TEXT]) > _MAX_CUT_CONTENT_CHARS:  # type: ignore[arg-type]
+        row[OUTPUT_TEXT] = _cut(row[OUTPUT_TEXT], MAX_CONTENT_CHARS, batch)  # type: ignore[arg-type]
     return row
 
 
-def _event_record(event: WireEvent, compiled: CompiledDialects) -> EventRecord:
+def _cut(text: str, limit: int, batch: NormalisedBatch) -> str:
+    batch.truncated += 1
+    return cut(text, limit)
+
+
+def _event_record(event: WireEvent, compiled: CompiledDialects, batch: NormalisedBatch) -> EventRecord:
+    """An event as stored; its attribute values may be as long as content (MAX_CONTENT_CHARS),
+    as the older GenAI conventions send prompts and completions as event attributes."""
     remembered = compiled.remembered
     attributes: dict[str, AttributeValue] = {}
-    for encoded in event.attributes:
-        key, value, _, _ = remembered.get(encoded) or compiled.read_attribute(encoded)
-        attributes[key] = value
-    return {EVENT_NAME: event.name, EVENT_TIME_UNIX_NANO: event.time_unix_nano, EVENT_ATTRIBUTES: attributes}
+    for encoded in _within_cap(event.attributes, batch):
+        read = remembered.get(encoded) or _read_new(encoded, compiled, batch, MAX_CONTENT_CHARS)
+        if read is not None:
+            attributes[read[0]] = read[1]
+    name = event.name
+    if len(name) > MAX_ATTRIBUTE_VALUE_CHARS:
+        name = _cut(name, MAX_ATTRIBUTE_VALUE_CHARS, batch)
+    return {EVENT_NAME: name, EVENT_TIME_UNIX_NANO: event.time_unix_nano, EVENT_ATTRIBUTES: attributes}
 
 
 def _put_map_entry(
