@@ -11,12 +11,23 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
 
 from tokentrail_collector.analysis.drift_scheduler import DriftScheduler
 from tokentrail_collector.deps import Services
+from tokentrail_collector.ratelimit import KeyRateLimiter
 from tokentrail_collector.routes import admin, datasets, drift, gpu, health, otlp, prices, query, scores
+from tokentrail_collector.routes.metrics import router as metrics_router
 from tokentrail_collector.settings import Settings
-from tokentrail_collector.storage import GroupCommitWriter, KeyStore, Overloaded, Store, StoreUnavailable
+from tokentrail_collector.storage import (
+    GroupCommitWriter,
+    InvalidProjectId,
+    KeyStore,
+    Overloaded,
+    Store,
+    StoreUnavailable,
+)
+from tokentrail_collector.telemetry import RequestMetrics, Telemetry
 
 log = logging.getLogger("tokentrail.collector")
 
@@ -24,10 +35,11 @@ log = logging.getLogger("tokentrail.collector")
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """Build the app. `store`, when given, is used as is (and not closed by the app)."""
     settings = settings or Settings()
+    telemetry = Telemetry()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = open_services(settings, store)
+        services = open_services(settings, store, telemetry=telemetry)
         app.state.services = services
         app.state.drift_scheduler = DriftScheduler.for_store(services.store)
         app.state.drift_scheduler.start()
@@ -54,11 +66,30 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(prices.router)
     app.include_router(admin.router)
     app.include_router(health.router)
+    if settings.metrics:
+        app.include_router(metrics_router)
+    install_middleware(app, settings, telemetry)
     install_error_handlers(app)
     return app
 
 
-def open_services(settings: Settings, store: Store | None = None) -> Services:
+def install_middleware(app: FastAPI, settings: Settings, telemetry: Telemetry) -> None:
+    """CORS only for the configured origins (none: no CORS headers); request counting outermost."""
+    origins = settings.cors_origin_list
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Content-Encoding"],
+            expose_headers=["Retry-After"],
+        )
+    app.add_middleware(RequestMetrics, telemetry=telemetry)
+
+
+def open_services(
+    settings: Settings, store: Store | None = None, *, telemetry: Telemetry | None = None
+) -> Services:
     """Open the store, apply migrations, start the writer: what the app needs before the first request."""
     store = store or Store.open(settings.clickhouse_url, cluster=settings.clickhouse_cluster)
     applied = store.migrate()
@@ -77,6 +108,12 @@ def open_services(settings: Settings, store: Store | None = None) -> Services:
         writer=writer,
         keys=KeyStore(store),
         admin_token=load_admin_token(settings),
+        telemetry=telemetry or Telemetry(),
+        rate_limiter=(
+            KeyRateLimiter(settings.rate_limit_rps, settings.rate_limit_burst)
+            if settings.rate_limit_rps > 0
+            else None
+        ),
     )
 
 
@@ -104,6 +141,10 @@ def read_admin_token(path: Path) -> str | None:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Store trouble is the server's temporary state, not a bug: 503/429 with Retry-After, never 500."""
+
+    @app.exception_handler(InvalidProjectId)
+    async def invalid_project(_: Request, exc: InvalidProjectId) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from tokentrail_collector.ratelimit import KeyRateLimiter
 from tokentrail_collector.settings import Settings
 from tokentrail_collector.storage import GroupCommitWriter, KeyStore, Store
+from tokentrail_collector.storage.keys import hash_key
+from tokentrail_collector.telemetry import Telemetry
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,8 @@ class Services:
     writer: GroupCommitWriter
     keys: KeyStore
     admin_token: str
+    telemetry: Telemetry = field(default_factory=Telemetry)
+    rate_limiter: KeyRateLimiter | None = None  # None: no per-key limit
 
 
 def get_services(request: Request) -> Services:
@@ -53,6 +58,15 @@ async def current_project(request: Request, services: ServicesDep) -> str:
             detail="API key refused: unknown or revoked",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if services.rate_limiter is not None:
+        wait_s = services.rate_limiter.acquire(hash_key(token))
+        if wait_s is not None:
+            services.telemetry.rate_limited()
+            raise HTTPException(
+                status_code=429,
+                detail=f"rate limit of this API key exceeded; retry in {wait_s} s",
+                headers={"Retry-After": str(wait_s)},
+            )
     return project_id
 
 

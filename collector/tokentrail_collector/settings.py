@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     max_linger_ms: int = Field(default=20, ge=0)
     max_pending_rows: int = Field(default=200_000, ge=1)
     log_level: str = "info"
+    # Prometheus text at GET /metrics, without a key (no tenant data in it); false removes the route.
+    metrics: bool = True
+    # Token bucket per API key: sustained requests per second and burst; 0 turns the limit off.
+    # Generous by default: 16 senders of small OTLP batches reach several hundred requests/s.
+    rate_limit_rps: float = Field(default=1000.0, ge=0)
+    rate_limit_burst: int = Field(default=2000, ge=1)
+    # Comma-separated browser origins allowed by CORS; empty: no CORS headers at all.
+    cors_origins: str = ""
 
     @property
     def state_dir(self) -> Path:
@@ -37,6 +45,10 @@ class Settings(BaseSettings):
     @property
     def admin_token_file(self) -> Path:
         return self.state_dir / "admin_token"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
 
 def chdb_directory(url: str) -> Path | None:

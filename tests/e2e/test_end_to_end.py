@@ -226,6 +226,9 @@ def test_admin_api_needs_the_admin_token(collector: CollectorProcess, project_ke
     with collector.admin() as admin:
         keys = admin.get("/api/admin/keys", params={"project_id": "shop"}).json()
     assert keys and all("key" not in key and key["project_id"] == "shop" for key in keys)
+    with collector.admin() as admin:
+        bad = admin.get("/api/admin/keys", params={"project_id": "not a project\x00"})
+    assert bad.status_code == 400 and "project" in bad.json()["detail"]
 
 
 def test_stats_by_model_and_bucket(api: httpx.Client, scenario: dict[str, str]) -> None:

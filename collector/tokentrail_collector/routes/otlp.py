@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from starlette.concurrency import run_in_threadpool
 
 from tokentrail_collector.deps import ProjectDep, Services, ServicesDep
-from tokentrail_collector.normalise import normalise_traces
+from tokentrail_collector.normalise import NormalisedBatch, normalise_traces
 from tokentrail_collector.normalise.logs import LogsBatch, normalise_logs
 from tokentrail_collector.normalise.metrics import normalise_metrics
 from tokentrail_collector.otlp import (
@@ -29,6 +29,7 @@ from tokentrail_collector.otlp import (
     encode_export_response,
 )
 from tokentrail_collector.storage import sql
+from tokentrail_collector.telemetry import refusal_reason
 
 router = APIRouter(tags=["otlp"])
 
@@ -68,6 +69,7 @@ def _skipped_logs(batch: LogsBatch) -> str:
 TRACES = OtlpSignal(
     "traces", "span", sql.SPANS_TABLE, decode_trace_request, normalise_traces,
     summary="OTLP/HTTP trace export (protobuf or JSON, optionally gzip)",
+    warning=NormalisedBatch.limits_note,  # what the caps on attributes, values and events cut
 )  # fmt: skip
 LOGS = OtlpSignal(
     "logs", "log record", sql.SPAN_CONTENT_TABLE, decode_logs_request, normalise_logs,
@@ -129,16 +131,23 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
             max_body_bytes=services.settings.max_body_bytes,
         )
     except OtlpError as exc:
+        services.telemetry.refused_request(signal.signal, refusal_reason(exc.status_code))
         payload, media_type = encode_error_status(exc.message, reply_type, exc.status_code)
         return Response(payload, status_code=exc.status_code, media_type=media_type)
 
     batch = await run_in_threadpool(signal.normalise, export_request, project_id=project_id)
+    telemetry = services.telemetry
+    skipped = getattr(batch, "skipped", 0)  # logs and metrics only: items kept nowhere by design
+    telemetry.received(signal.signal, len(batch.rows) + batch.rejected + skipped)
+    telemetry.rejected(signal.signal, "invalid", batch.rejected)
+    telemetry.rejected(signal.signal, "skipped", skipped)
     if batch.rejected and not batch.rows:
         message = f"every {signal.items} was invalid: " + "; ".join(batch.errors)
         payload, media_type = encode_error_status(message, reply_type, 400)
         return Response(payload, status_code=400, media_type=media_type)
     if batch.rows:
-        await services.writer.submit(batch.rows, table=signal.table)
+        with telemetry.committing(signal.signal, len(batch.rows)):
+            await services.writer.submit(batch.rows, table=signal.table)
     notes = [*batch.errors, signal.warning(batch)]
     payload, media_type = encode_export_response(
         content_type=reply_type,
