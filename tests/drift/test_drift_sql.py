@@ -9,6 +9,7 @@ import pytest
 
 from tokentrail_collector.analysis import drift_sql as dsql
 from tokentrail_collector.models_drift import FEATURE_KINDS, DriftFeature, FeatureKind, WindowField
+from tokentrail_collector.storage import sql
 
 PLACEHOLDER = re.compile(r"\{(\w+):([^{}]+)\}")
 WINDOW_NAMES = {f"{prefix}_{name}" for prefix in ("b", "c", "s") for name in ("start_ns", "end_ns", "value")}
@@ -16,7 +17,8 @@ BOUND_BY_CALLERS = {
     "project_id", "model", "service", "lo", "hi", "center", "limit", "category", "max_chars",
     *(dsql.edges_parameter(feature) for feature in DriftFeature),
 }  # fmt: skip
-KNOWN = set(dsql.CONSTANT_PARAMETERS) | WINDOW_NAMES | BOUND_BY_CALLERS
+PRICE_PLAN = {name for name, _type in PLACEHOLDER.findall(sql.COST_WITH)}  # bound by the context's scope
+KNOWN = set(dsql.CONSTANT_PARAMETERS) | WINDOW_NAMES | BOUND_BY_CALLERS | PRICE_PLAN
 FIELDS = [None, *WindowField]
 FILTER_SETS = [frozenset(), frozenset({"model"}), frozenset({"model", "service"})]
 
@@ -44,10 +46,11 @@ def test_every_placeholder_is_a_known_parameter_and_every_read_is_project_scoped
 
 
 def test_no_quoted_values_besides_empty_strings() -> None:
-    """Constants reach SQL as parameters too: the only literal strings are '' and the time zone."""
+    """Constants reach SQL as parameters too: the only literal strings are '', the time zone and the
+    cost source of an unpriced span (from the shared cost expression)."""
     for statement in statements():
         literals = set(re.findall(r"'([^']*)'", statement))
-        assert literals <= {"", "UTC"}, literals
+        assert literals <= {"", "UTC", "unknown"}, literals
 
 
 def test_every_feature_has_an_expression() -> None:

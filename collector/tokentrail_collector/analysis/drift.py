@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Final
 
+from tokentrail_collector import pricing
 from tokentrail_collector.analysis import drift_features as df
 from tokentrail_collector.analysis import drift_sql as dsql
 from tokentrail_collector.analysis.topic_vectors import check_embedder
@@ -80,7 +81,19 @@ class _Context:
     filters: dict[str, str]
 
     def scope(self) -> dict[str, object]:
-        return dsql.parameters({"project_id": self.project_id}, self.filters)
+        """The project, the filters and the price plan's parameters (the cost feature is derived)."""
+        plan = pricing.price_book(self.store).plan(self.project_id).parameters()
+        return dsql.parameters({"project_id": self.project_id}, self.filters, plan)
+
+
+def _learn_models(context: _Context) -> None:
+    """Let the price plan know every model of both windows, so derived costs are priced."""
+    start = min(context.baseline.start_ns, context.current.start_ns)
+    end = max(context.baseline.end_ns, context.current.end_ns)
+    rows = context.store.query(
+        dsql.MODEL_NAMES, {"project_id": context.project_id, "start_ns": start, "end_ns": end}
+    ).result_rows
+    pricing.price_book(context.store).learn(context.project_id, [row[0] for row in rows])
 
 
 def drift_report(
@@ -102,6 +115,8 @@ def drift_report(
         filters=filters,
     )
     features = request.selected_features()
+    if DriftFeature.COST in features:
+        _learn_models(context)
     shape = dsql.Shape(context.baseline.field, context.current.field, frozenset(filters))
     both = dsql.parameters(
         context.scope(),

@@ -23,8 +23,19 @@ from tokentrail import semconv as sc
 from tokentrail_collector.models_drift import FEATURE_KINDS, DriftFeature, FeatureKind, WindowField
 from tokentrail_collector.storage import sql
 
-# Cost as the report reads it: one expression, switched here if cost becomes query-time derived.
-COST_EXPR: Final = "cost_usd"
+# Cost as every other read sees it: the span's own, else derived from usage and the project's
+# price plan (storage.sql.COST_WITH, prepended to the statements that read spans for features).
+COST_EXPR: Final = "span_cost_usd"
+
+# The model names of the project's spans in a time range: the price plan learns them before the
+# cost feature is computed (names it has not seen would have no price).
+MODEL_NAMES: Final = """
+SELECT DISTINCT arrayJoin([request_model, response_model]) AS model
+FROM spans
+WHERE project_id = {project_id:String}
+    AND start_time >= fromUnixTimestamp64Nano({start_ns:Int64}, 'UTC')
+    AND start_time < fromUnixTimestamp64Nano({end_ns:Int64}, 'UTC')
+LIMIT 5000"""
 
 BASELINE: Final = "b"  # parameter prefixes of the two windows, and of the window of a sample
 CURRENT: Final = "c"
@@ -158,7 +169,7 @@ def _both_windows(shape: Shape, with_tools: bool, columns: str) -> str:
     baseline = window_predicate(BASELINE, shape.baseline_field)
     current = window_predicate(CURRENT, shape.current_field)
     return (
-        "SELECT\n    arrayJoin(arrayFilter(s -> s > 0, ["
+        sql.COST_WITH + "SELECT\n    arrayJoin(arrayFilter(s -> s > 0, ["
         f"if({baseline}, {SIDE_BASELINE}, 0), if({current}, {SIDE_CURRENT}, 0)])) AS side,"
         "\n    kind = {llm_kind:String} AS is_llm" + columns + "\nFROM spans FINAL"
         "\nWHERE project_id = {project_id:String}"
@@ -261,7 +272,9 @@ def _one_window(field: WindowField | None, filters: frozenset[str], with_tools: 
 def numeric_examples(feature: DriftFeature, field: WindowField | None, filters: frozenset[str]) -> str:
     """Spans of one window with a value in [lo, hi), farthest from `center` first."""
     return (
-        "SELECT trace_id, span_id, value\nFROM (\nSELECT\n    trace_id, span_id, "
+        "SELECT trace_id, span_id, value\nFROM (\n"
+        + sql.COST_WITH
+        + "SELECT\n    trace_id, span_id, "
         + NUMERIC_EXPRESSIONS[feature]
         + " AS value"
         + _one_window(field, filters, False)
