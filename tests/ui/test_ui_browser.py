@@ -116,24 +116,52 @@ def test_every_page_shows_its_key_elements(browser, ui: UiProcess, seeded: Seede
     check_page(driver, "settings", "Collector URL", "the API key was accepted", "Custom prices")
 
 
-def choose(driver, label: str, option: str) -> None:  # noqa: ANN001
-    """Pick `option` in the select box labelled `label`, as a person does: open it, click the option."""
+def wait_for_element(driver, selector: str, what: str, timeout_s: float = PAGE_LOAD_S):  # noqa: ANN001, ANN201
+    """The element once the page has drawn it: a page's text can arrive before the widgets around it
+    are mounted (the sidebar's select boxes are re-mounted when their options change in a rerun)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, timeout_s, poll_frequency=0.25).until(
+            lambda _: next(
+                (
+                    element
+                    for element in driver.find_elements(By.CSS_SELECTOR, selector)
+                    if element.is_displayed()
+                ),
+                False,
+            )
+        )
+    except Exception as exc:  # say what the page showed instead
+        driver.save_screenshot(str(ARTIFACTS / "ui-missing-element.png"))
+        body = driver.find_element(By.TAG_NAME, "body").text
+        raise AssertionError(f"page never showed {what} ({selector}); it shows:\n{body[:3000]}") from exc
+
+
+def choose(driver, label: str, option: str, attempts: int = 3) -> None:  # noqa: ANN001
+    """Pick `option` in the select box labelled `label`, as a person does: open it, click the option.
+    A rerun that re-mounts the box midway makes the handle stale; then it is found again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    box = driver.find_element(By.CSS_SELECTOR, f'input[aria-label="{label}"]')
-    box.click()
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(option)
-    WebDriverWait(driver, PAGE_LOAD_S).until(
-        lambda _: [
-            item for item in driver.find_elements(By.CSS_SELECTOR, '[role="option"]') if item.text == option
-        ]
-    )
-    next(
-        item for item in driver.find_elements(By.CSS_SELECTOR, '[role="option"]') if item.text == option
-    ).click()
+    def shown_option():  # noqa: ANN202
+        items = driver.find_elements(By.CSS_SELECTOR, '[role="option"]')
+        return next((item for item in items if item.text == option), False)
+
+    for attempt in range(attempts):
+        try:
+            box = wait_for_element(driver, f'input[aria-label="{label}"]', f"the select box {label!r}")
+            box.click()
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys(option)
+            WebDriverWait(driver, PAGE_LOAD_S).until(lambda _: shown_option()).click()
+            return
+        except StaleElementReferenceException:
+            if attempt == attempts - 1:
+                raise
 
 
 def test_a_drift_report_computed_in_the_browser(browser, ui: UiProcess) -> None:  # noqa: ANN001
