@@ -75,6 +75,11 @@ class Telemetry:
         if count:
             self._add("ingest_rejected", (("signal", signal), ("reason", reason)), count)
 
+    def cut(self, signal: str, reason: str, count: int) -> None:
+        """Values cut or attributes dropped to fit the input caps, the item itself kept."""
+        if count:
+            self._add("ingest_cut", (("signal", signal), ("reason", reason)), count)
+
     def refused_request(self, signal: str, reason: str) -> None:
         """An OTLP request refused before its items could be counted (undecodable, too large, ...)."""
         self._add("ingest_refused_requests", (("signal", signal), ("reason", reason)))
@@ -129,6 +134,8 @@ _COUNTER_FAMILIES = (
     ("ingest_stored", "tokentrail_ingest_stored_total", "Items committed to the store and acknowledged."),
     ("ingest_rejected", "tokentrail_ingest_rejected_total",
      "Items not stored, by reason (invalid, skipped, overloaded, store_unavailable, error)."),
+    ("ingest_cut", "tokentrail_ingest_cut_total",
+     "Values cut or attributes dropped to fit the input caps (the item kept), by reason (truncated, refused_key)."),
     ("ingest_refused_requests", "tokentrail_ingest_refused_requests_total",
      "OTLP requests refused before decoding, by reason."),
     ("http_requests", "tokentrail_http_requests_total", "HTTP requests by route template and status class."),

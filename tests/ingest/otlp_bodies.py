@@ -21,7 +21,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
 )
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric, NumberDataPoint
@@ -214,6 +217,13 @@ def committed(client: httpx.Client, message: Message, **options: Any) -> None:
     assert partial_success(response) == {}, partial_success(response)
 
 
+_REPLIES: dict[str, type[Message]] = {
+    "/v1/traces": ExportTraceServiceResponse,
+    "/v1/logs": ExportLogsServiceResponse,
+    "/v1/metrics": ExportMetricsServiceResponse,
+}
+
+
 def partial_success(response: httpx.Response) -> dict[str, Any]:
     """The reply's partial_success as a dict with the proto field names ({} when unset)."""
     media_type = response.headers["content-type"]
@@ -224,10 +234,7 @@ def partial_success(response: httpx.Response) -> dict[str, Any]:
             _snake(key): (int(value) if key.startswith("rejected") else value)
             for key, value in partial.items()
         }
-    reply_type = (
-        ExportLogsServiceResponse if response.request.url.path == "/v1/logs" else ExportMetricsServiceResponse
-    )
-    reply = reply_type.FromString(response.content)
+    reply = _REPLIES[response.request.url.path].FromString(response.content)
     if not reply.HasField("partial_success"):
         return {}
     fields = reply.partial_success.ListFields()

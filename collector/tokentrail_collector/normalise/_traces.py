@@ -66,6 +66,8 @@ from tokentrail_collector.normalise._limits import (
     MAX_EVENTS_PER_SPAN,
     MAX_SPANS_PER_REQUEST,
     cut,
+    limits_note,
+    too_many,
 )
 from tokentrail_collector.normalise._values import AttributeValue, compact_json
 from tokentrail_collector.normalise._wire import WireEvent, WireSpan, traces_view
@@ -127,19 +129,7 @@ class NormalisedBatch:
 
     def limits_note(self) -> str:
         """What the caps cut, for the partial-success message; '' when nothing."""
-        notes = []
-        if self.truncated:
-            notes.append(
-                f"{self.truncated} value(s), attribute(s) or event(s) cut or dropped to fit the limits "
-                f"({MAX_ATTRIBUTES_PER_SPAN} attributes and {MAX_EVENTS_PER_SPAN} events per span, "
-                f"{MAX_ATTRIBUTE_VALUE_CHARS} characters per attribute value)"
-            )
-        if self.refused_keys:
-            notes.append(
-                f"{self.refused_keys} attribute(s) dropped for a refused key "
-                "(not printable, over 256 characters, or __proto__/constructor/prototype)"
-            )
-        return "; ".join(notes)
+        return limits_note(self.truncated, self.refused_keys, "span")
 
 
 def normalise_traces(request: ExportTraceServiceRequest, *, project_id: str) -> NormalisedBatch:
@@ -159,10 +149,7 @@ def _normalise(
     spans = sum(len(scope.spans) for resource in view.resource_spans for scope in resource.scope_spans)
     if spans > MAX_SPANS_PER_REQUEST:
         batch.rejected = spans
-        batch.errors.append(
-            f"the request carries {spans} spans, over the limit of {MAX_SPANS_PER_REQUEST} "
-            "per request: send them in smaller requests"
-        )
+        batch.errors.append(too_many(spans, "spans", MAX_SPANS_PER_REQUEST))
         return batch
     for resource_spans in view.resource_spans:
         resource_attributes = _flat_attributes(resource_spans.resource.attributes, compiled, batch)

@@ -24,9 +24,19 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from tokentrail import semconv as sc
 from tokentrail_collector.normalise._content import event_content
+from tokentrail_collector.normalise._limits import (
+    MAX_ATTRIBUTE_KEY_CHARS,
+    MAX_CONTENT_CHARS,
+    MAX_SPANS_PER_REQUEST,
+    capped_attributes,
+    capped_text,
+    flat_attributes,
+    limits_note,
+    too_many,
+)
 from tokentrail_collector.normalise._messages import Message, messages_json
 from tokentrail_collector.normalise._traces import MAX_ERRORS, MAX_TIME_NS, MIN_TIME_NS
-from tokentrail_collector.normalise._values import AttributeValue, compact_json, flatten, python_value
+from tokentrail_collector.normalise._values import AttributeValue, compact_json, python_value
 
 __all__ = ["LogsBatch", "content_texts", "normalise_logs"]
 
@@ -50,6 +60,13 @@ class LogsBatch:
     skipped: int = 0  # records that are not GenAI content (kept nowhere, by design)
     rejected: int = 0  # GenAI records that cannot be stored (no span to attach to, impossible time)
     errors: list[str] = field(default_factory=list)  # at most MAX_ERRORS human messages
+    # Kept records that did not fit the caps of `_limits` (as for spans): values cut, attributes
+    # dropped past the cap, attributes dropped for a refused key.
+    truncated: int = 0
+    refused_keys: int = 0
+
+    def limits_note(self) -> str:
+        return limits_note(self.truncated, self.refused_keys, "log record")
 
 
 def normalise_logs(request: ExportLogsServiceRequest, *, project_id: str) -> LogsBatch:
@@ -61,6 +78,13 @@ def normalise_logs(request: ExportLogsServiceRequest, *, project_id: str) -> Log
     attributes (the record's attributes, flattened to strings).
     """
     batch = LogsBatch(rows=[])
+    records = sum(
+        len(scope.log_records) for resource in request.resource_logs for scope in resource.scope_logs
+    )
+    if records > MAX_SPANS_PER_REQUEST:
+        batch.rejected = records
+        batch.errors.append(too_many(records, "log records", MAX_SPANS_PER_REQUEST))
+        return batch
     for resource_logs in request.resource_logs:
         for scope_logs in resource_logs.scope_logs:
             for record in scope_logs.log_records:
@@ -68,14 +92,14 @@ def normalise_logs(request: ExportLogsServiceRequest, *, project_id: str) -> Log
                 if not event_name.startswith(sc.GEN_AI_EVENT_PREFIX):
                     batch.skipped += 1
                     continue
-                problem = _problem(record)
+                problem = _problem(record, event_name)
                 if problem is not None:
                     batch.rejected += 1
                     if len(batch.errors) < MAX_ERRORS:
                         batch.errors.append(f"log record {event_name[:100]!r} rejected: {problem}")
                     continue
-                attributes = {kv.key: python_value(kv.value) for kv in record.attributes}
-                batch.rows.append(_row(record, event_name, attributes, project_id))
+                attributes = capped_attributes(record.attributes, batch)
+                batch.rows.append(_row(record, event_name, attributes, project_id, batch))
     return batch
 
 
@@ -92,7 +116,7 @@ def _time(record: LogRecord) -> int:
     return record.time_unix_nano or record.observed_time_unix_nano
 
 
-def _problem(record: LogRecord) -> str | None:
+def _problem(record: LogRecord, event_name: str) -> str | None:
     if len(record.trace_id) != 16 or record.trace_id == _ZERO_TRACE_ID:
         return "no trace_id: content must belong to a span"
     if len(record.span_id) != 8 or record.span_id == _ZERO_SPAN_ID:
@@ -100,13 +124,21 @@ def _problem(record: LogRecord) -> str | None:
     time = _time(record)
     if not MIN_TIME_NS <= time <= MAX_TIME_NS:
         return f"time {time} ns is outside the years 2000 to 2262"
+    if len(event_name) > MAX_ATTRIBUTE_KEY_CHARS:
+        return f"an event name of {len(event_name)} characters (at most {MAX_ATTRIBUTE_KEY_CHARS})"
     return None
 
 
 def _row(
-    record: LogRecord, event_name: str, attributes: dict[str, AttributeValue], project_id: str
+    record: LogRecord,
+    event_name: str,
+    attributes: dict[str, AttributeValue],
+    project_id: str,
+    batch: LogsBatch,
 ) -> dict[str, object]:
-    body = python_value(record.body) if record.HasField("body") else None
+    body = (
+        capped_text(python_value(record.body), MAX_CONTENT_CHARS, batch) if record.HasField("body") else None
+    )
     found = event_content(event_name, attributes, body)
     if found is not None:
         found = found.messages_only()
@@ -131,7 +163,7 @@ def _row(
         sc.CONTENT_EVENT_NAME: event_name,
         sc.CONTENT_ROLE: role,
         sc.CONTENT: compact_json(content),
-        sc.ATTRIBUTES: {key: flatten(value) for key, value in kept.items()},
+        sc.ATTRIBUTES: flat_attributes(kept, batch),
     }
 
 

@@ -17,12 +17,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import DataPointFlags, Metric, NumberDataPoint
 
 from tokentrail import semconv as sc
+from tokentrail_collector.normalise._limits import (
+    MAX_ATTRIBUTE_KEY_CHARS,
+    MAX_SPANS_PER_REQUEST,
+    capped_attributes,
+    flat_attributes,
+    limits_note,
+    too_many,
+)
 from tokentrail_collector.normalise._traces import MAX_ERRORS, MAX_TIME_NS, MIN_TIME_NS
-from tokentrail_collector.normalise._values import AttributeValue, as_count, as_text, flatten, python_value
+from tokentrail_collector.normalise._values import as_count, as_text
 
 __all__ = ["MetricsBatch", "normalise_metrics"]
 
@@ -38,6 +45,12 @@ class MetricsBatch:
     skipped: int = 0  # points flagged as having no recorded value (nothing to keep)
     rejected: int = 0  # points that cannot be stored: unsupported type, no finite value, impossible time
     errors: list[str] = field(default_factory=list)  # at most MAX_ERRORS human messages
+    # Kept points that did not fit the caps of `_limits` (as for spans).
+    truncated: int = 0
+    refused_keys: int = 0
+
+    def limits_note(self) -> str:
+        return limits_note(self.truncated, self.refused_keys, "data point")
 
     def reject(self, count: int, message: str) -> None:
         self.rejected += count
@@ -55,8 +68,18 @@ def normalise_metrics(request: ExportMetricsServiceRequest, *, project_id: str) 
     to strings, in key order).
     """
     batch = MetricsBatch(rows=[])
+    points = sum(
+        _point_count(metric)
+        for resource in request.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    )
+    if points > MAX_SPANS_PER_REQUEST:
+        batch.rejected = points
+        batch.errors.append(too_many(points, "data points", MAX_SPANS_PER_REQUEST))
+        return batch
     for resource_metrics in request.resource_metrics:
-        resource = _attributes(resource_metrics.resource.attributes)
+        resource = capped_attributes(resource_metrics.resource.attributes, batch)
         service_name = as_text(resource.get(sc.SERVICE_NAME)) or sc.UNKNOWN_SERVICE
         host = as_text(resource.get(sc.HOST_NAME)) or ""
         for scope_metrics in resource_metrics.scope_metrics:
@@ -70,6 +93,11 @@ def normalise_metrics(request: ExportMetricsServiceRequest, *, project_id: str) 
                         row[sc.METRIC_HOST] = host
                         batch.rows.append({column: row[column] for column in sc.GPU_METRIC_COLUMNS})
     return batch
+
+
+def _point_count(metric: Metric) -> int:
+    kind = metric.WhichOneof("data")
+    return 0 if kind is None else len(getattr(metric, kind).data_points)
 
 
 def _number_points(metric: Metric, batch: MetricsBatch) -> Iterable[NumberDataPoint]:
@@ -97,13 +125,18 @@ def _row(metric: Metric, point: NumberDataPoint, batch: MetricsBatch) -> dict[st
     if which is None or not math.isfinite(value):  # (no value reads as 0.0: `which` tells)
         batch.reject(1, f"metric {metric.name[:100]!r}: a point without a finite value")
         return None
+    if len(metric.name) > MAX_ATTRIBUTE_KEY_CHARS or len(metric.unit) > MAX_ATTRIBUTE_KEY_CHARS:
+        batch.reject(
+            1, f"metric {metric.name[:100]!r}: a name or unit over {MAX_ATTRIBUTE_KEY_CHARS} characters"
+        )
+        return None
     if not MIN_TIME_NS <= point.time_unix_nano <= MAX_TIME_NS:
         batch.reject(
             1,
             f"metric {metric.name[:100]!r}: time {point.time_unix_nano} ns is outside the years 2000 to 2262",
         )
         return None
-    attributes = _attributes(point.attributes)
+    attributes = capped_attributes(point.attributes, batch)
     index = as_count(attributes.get(sc.GPU_INDEX))
     return {
         sc.METRIC_DEVICE_INDEX: index if index is not None and index <= 2**31 - 1 else sc.NO_DEVICE_INDEX,
@@ -114,11 +147,7 @@ def _row(metric: Metric, point: NumberDataPoint, batch: MetricsBatch) -> dict[st
         sc.METRIC_TIME_UNIX_NANO: point.time_unix_nano,
         sc.METRIC_VALUE: value,
         # Sorted, so that the same attributes always hash alike in the table's identity.
-        sc.ATTRIBUTES: {
-            key: flatten(attributes[key]) for key in sorted(attributes) if key not in _DEVICE_ATTRIBUTES
-        },
+        sc.ATTRIBUTES: flat_attributes(
+            attributes, batch, sorted(key for key in attributes if key not in _DEVICE_ATTRIBUTES)
+        ),
     }
-
-
-def _attributes(key_values: Iterable[KeyValue]) -> dict[str, AttributeValue]:
-    return {kv.key: python_value(kv.value) for kv in key_values}

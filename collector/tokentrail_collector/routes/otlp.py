@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from tokentrail_collector.deps import ProjectDep, Services, ServicesDep
 from tokentrail_collector.normalise import NormalisedBatch, normalise_traces
 from tokentrail_collector.normalise.logs import LogsBatch, normalise_logs
-from tokentrail_collector.normalise.metrics import normalise_metrics
+from tokentrail_collector.normalise.metrics import MetricsBatch, normalise_metrics
 from tokentrail_collector.otlp import (
     OtlpError,
     decode_logs_request,
@@ -43,6 +43,8 @@ class Batch(Protocol):
     rows: list[dict[str, object]]
     rejected: int
     errors: list[str]
+    truncated: int  # values cut or attributes dropped to fit the caps (the item kept)
+    refused_keys: int  # attributes dropped for a refused key
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +61,14 @@ class OtlpSignal:
     warning: Callable[[Any], str] = lambda batch: ""
 
 
-def _skipped_logs(batch: LogsBatch) -> str:
+def _logs_note(batch: LogsBatch) -> str:
     # Plain application logs are not GenAI content: kept nowhere, by design, and said so.
-    if not batch.skipped:
-        return ""
-    return f"{batch.skipped} log record(s) are not GenAI events (gen_ai.*) and were not stored"
+    skipped = (
+        f"{batch.skipped} log record(s) are not GenAI events (gen_ai.*) and were not stored"
+        if batch.skipped
+        else ""
+    )
+    return "; ".join(note for note in (skipped, batch.limits_note()) if note)
 
 
 TRACES = OtlpSignal(
@@ -74,11 +79,12 @@ TRACES = OtlpSignal(
 LOGS = OtlpSignal(
     "logs", "log record", sql.SPAN_CONTENT_TABLE, decode_logs_request, normalise_logs,
     summary="OTLP/HTTP log export: GenAI content events, kept per span (protobuf or JSON, optionally gzip)",
-    warning=_skipped_logs,
+    warning=_logs_note,
 )  # fmt: skip
 METRICS = OtlpSignal(
     "metrics", "data point", sql.GPU_METRICS_TABLE, decode_metrics_request, normalise_metrics,
     summary="OTLP/HTTP metric export: GPU gauges and other gauge or sum points (protobuf or JSON, optionally gzip)",
+    warning=MetricsBatch.limits_note,
 )  # fmt: skip
 
 
@@ -141,6 +147,8 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
     telemetry.received(signal.signal, len(batch.rows) + batch.rejected + skipped)
     telemetry.rejected(signal.signal, "invalid", batch.rejected)
     telemetry.rejected(signal.signal, "skipped", skipped)
+    telemetry.cut(signal.signal, "truncated", batch.truncated)
+    telemetry.cut(signal.signal, "refused_key", batch.refused_keys)
     if batch.rejected and not batch.rows:
         message = f"every {signal.items} was invalid: " + "; ".join(batch.errors)
         payload, media_type = encode_error_status(message, reply_type, 400)
