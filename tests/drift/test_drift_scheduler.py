@@ -6,13 +6,16 @@ import asyncio
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
-from tokentrail_collector.analysis.drift_monitors import DueMonitors
+from tokentrail_collector.analysis import drift_monitors
+from tokentrail_collector.analysis.drift_monitors import DueMonitors, scheduled_time
 from tokentrail_collector.analysis.drift_scheduler import DriftScheduler
-from tokentrail_collector.models_drift import Monitor, MonitorResult
+from tokentrail_collector.models_drift import Monitor, MonitorCreate, MonitorResult
+from tokentrail_collector.storage import Store
 
 
 def monitor(name: str) -> Monitor:
@@ -139,3 +142,60 @@ async def test_wake_looks_again_at_once_and_stop_waits_for_the_run_under_way() -
     calls = runner.due_calls
     await asyncio.sleep(0.1)
     assert runner.due_calls == calls, "nothing runs after stop()"
+
+
+def test_a_scheduled_evaluation_is_made_for_the_start_of_its_interval() -> None:
+    hourly = monitor("h")
+    now = datetime(2026, 3, 4, 10, 59, 59, 999_000, tzinfo=timezone.utc)
+    assert scheduled_time(hourly, now) == datetime(2026, 3, 4, 10, tzinfo=timezone.utc)
+    assert scheduled_time(hourly, datetime(2026, 3, 4, 11, tzinfo=timezone.utc)) == datetime(
+        2026, 3, 4, 11, tzinfo=timezone.utc
+    )
+    every_90_s = hourly.model_copy(update={"interval_s": 90})
+    assert scheduled_time(every_90_s, now).timestamp() % 90 == 0
+    assert now - scheduled_time(every_90_s, now) < timedelta(seconds=90)
+
+
+async def test_two_collectors_evaluate_a_monitor_for_the_same_moment() -> None:
+    """Each replica's scheduler stamps its evaluation with the interval's start, so the two results
+    are one row of the results table (its key) rather than two."""
+    stamped: list[datetime] = []
+
+    class Recording(FakeRunner):
+        def run(self, monitor: Monitor, now: datetime) -> MonitorResult:
+            stamped.append(now)
+            return super().run(monitor, now)
+
+    shared = monitor("shared")
+    moments = (
+        datetime(2026, 3, 4, 10, 12, tzinfo=timezone.utc),
+        datetime(2026, 3, 4, 10, 47, tzinfo=timezone.utc),
+    )
+    replicas = [
+        DriftScheduler(Recording([shared]), max_sleep_s=60, clock=lambda moment=moment: moment)
+        for moment in moments
+    ]
+    for replica in replicas:
+        replica.start()
+    try:
+        await wait_for(lambda: len(stamped) == 2)
+    finally:
+        for replica in replicas:
+            await replica.stop()
+    assert stamped == [datetime(2026, 3, 4, 10, tzinfo=timezone.utc)] * 2
+
+
+def test_results_of_one_interval_from_two_replicas_are_kept_once(tmp_path: Path) -> None:
+    with Store.open(f"chdb://{tmp_path / 'store'}") as store:
+        store.migrate()
+        created = drift_monitors.create_monitor(
+            store, "p", MonitorCreate.model_validate({
+                "name": "hourly", "interval_s": 3600,
+                "baseline": {"last": "7d", "before": "24h"}, "current": {"last": "24h"},
+            }),
+        )  # fmt: skip
+        now = datetime.now(timezone.utc)
+        for _replica in range(2):
+            drift_monitors.evaluate_monitor(store, created, now=scheduled_time(created, now))
+        results = drift_monitors.monitor_results(store, "p", created.monitor_id)
+    assert [result.evaluated_at for result in results] == [scheduled_time(created, now)]

@@ -45,6 +45,15 @@ def _to_ms(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+def scheduled_time(monitor: Monitor, now: datetime) -> datetime:
+    """The start of the monitor's interval that holds `now` (intervals counted from the Unix epoch):
+    the moment a scheduled evaluation is made for. Every collector on one store picks the same
+    moment, so the results of a monitor evaluated by several of them collapse into one row (the
+    results table keys on it), and the report's relative windows end on the same boundary."""
+    epoch_s = int(now.timestamp())
+    return datetime.fromtimestamp(epoch_s - epoch_s % monitor.interval_s, tz=timezone.utc)
+
+
 def _spec_json(monitor: MonitorCreate) -> str:
     return monitor.model_dump_json(exclude=set(_MONITOR_ONLY_FIELDS))
 

@@ -6,8 +6,10 @@ creating a monitor wakes it. Evaluations never overlap: the scheduler's own and 
 ones (`run_now`, behind `POST /api/drift/monitors/{id}/run`) take the same lock. An error is
 logged and the loop goes on after `error_backoff_s`.
 
-With several collectors on one ClickHouse server, each runs its scheduler; a monitor may then
-be evaluated by more than one of them in an interval (each result is kept).
+A scheduled evaluation is made for the start of the monitor's current interval
+(`drift_monitors.scheduled_time`), not for the moment it runs: with several collectors on one
+ClickHouse server, each runs its scheduler, and when more than one evaluates a monitor in an
+interval their results are the same row, kept once.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ class DriftScheduler:
                 break
             try:
                 with self._lock:
-                    self._runner.run(monitor, self._clock())
+                    self._runner.run(monitor, drift_monitors.scheduled_time(monitor, self._clock()))
             except Exception:
                 failed = True
                 logger.exception("drift scheduler: evaluating monitor %s failed", monitor.monitor_id)
