@@ -2,8 +2,12 @@
 
 A score is checked and queued on the caller's thread (never blocking, never raising) and posted
 as JSON to the collector's `POST /api/scores` by a daemon worker, in batches, to the endpoint and
-with the API key of `init()` (also when spans go to an `exporter=` of the application's). The queue is small and bounded: a full queue drops the score and counts it, as does a
-failed post; `score_stats()` shows the counts and `flush()` waits for what is queued.
+with the API key of `init()` (also when spans go to an `exporter=` of the application's). The queue
+is small and bounded: a full queue drops the score and counts it. A post the collector may take
+later (no connection, 429, 502, 503, 504) is tried again, as spans are, after the collector's
+`Retry-After` or a jittered back-off, up to MAX_SEND_ATTEMPTS times; a score is idempotent by its
+id, so a retry after a lost answer stores nothing twice. What still fails is dropped and counted;
+`score_stats()` shows the counts and `flush()` waits for what is queued.
 
 Accounting, once nothing is pending: ``enqueued == sent + dropped`` (invalid scores and scores
 given before `init()` are counted apart: they never reach the queue).
@@ -31,12 +35,19 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach,
 from tokentrail import semconv
 from tokentrail._config import Settings
 from tokentrail._internal import CAPTURE, IntervalGate, logger
+from tokentrail._otlp import RETRYABLE_STATUSES
+from tokentrail._retry import Backoff, parse_retry_after
 
 SCORES_PATH = "/api/scores"
 MAX_QUEUE_SIZE = 1_000
 MAX_BATCH_SIZE = 100
 SEND_INTERVAL_S = 1.0
 POST_TIMEOUT_S = 5.0
+# Tries of one batch before it is dropped: with the default back-off, about a minute at most
+# (a collector's Retry-After, capped at _retry.RETRY_AFTER_MAX_S, can make it longer).
+MAX_SEND_ATTEMPTS = 6
+RETRY_BASE_S = 1.0
+RETRY_CAP_S = 30.0
 MAX_NAME_CHARS = 200
 MAX_LABEL_CHARS = 1_000
 MAX_COMMENT_CHARS = 10_000
@@ -99,6 +110,8 @@ class _ScoreSender:
         self._enqueued = self._accepted = self._sent = 0
         self._dropped_queue_full = self._dropped_send_failed = self._dropped_at_shutdown = 0
         self._last_error: str | None = None
+        self._backoff = Backoff(base_s=RETRY_BASE_S, cap_s=RETRY_CAP_S)
+        self._retry_at = 0.0  # monotonic time before which the worker does not post again
         # Started by the first score, so that an app that never scores runs no thread for it.
         self._worker: threading.Thread | None = None
 
@@ -182,29 +195,47 @@ class _ScoreSender:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(SEND_INTERVAL_S)
+            waiting = self._retry_at - time.monotonic()
+            self._wake.wait(waiting if waiting > 0 else SEND_INTERVAL_S)
             self._wake.clear()
             with self._lock:
                 stopping = self._stopping
+            if not stopping and time.monotonic() < self._retry_at:
+                continue  # a flush does not cut a back-off short: the collector asked for it
             with CAPTURE:  # the worker must outlive any bug of ours
-                self._send_queued()
+                self._send_queued(stopping)
             if stopping:
                 return
 
-    def _send_queued(self) -> None:
+    def _send_queued(self, stopping: bool) -> None:
         while True:
             with self._lock:
                 if not self._queue:
                     return
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH_SIZE))]
-            error = self._post(batch)
+            error, retry_after_s = self._post(batch)
+            retry = (
+                error is not None
+                and retry_after_s is not None
+                and not stopping
+                and self._backoff.failures + 1 < MAX_SEND_ATTEMPTS
+            )
             with self._lock:
                 if error is None:
                     self._sent += len(batch)
+                    self._backoff.reset()
+                elif retry:
+                    self._queue.extendleft(reversed(batch))  # first again, in its order
+                    self._last_error = error
                 else:
                     self._dropped_send_failed += len(batch)
                     self._last_error = error
+                    self._backoff.reset()  # the next batch gets its own tries
                 self._progress.notify_all()
+            if retry:
+                assert retry_after_s is not None
+                self._retry_at = time.monotonic() + self._backoff.next_delay(retry_after_s or None)
+                return
             if error is not None and self._failure_log.open():
                 logger.warning(
                     "tokentrail: could not send %d scores (%s); further failures are logged at most "
@@ -213,8 +244,9 @@ class _ScoreSender:
                     error,
                 )
 
-    def _post(self, batch: list[dict[str, object]]) -> str | None:
-        """POST one batch; the failure text, or None when the collector accepted it."""
+    def _post(self, batch: list[dict[str, object]]) -> tuple[str | None, float | None]:
+        """POST one batch: (the failure text, or None when the collector accepted it; and when
+        the failure may pass, the seconds the collector asked to wait, 0.0 when it said none)."""
         body = json.dumps(batch, separators=(",", ":")).encode()
         request = urllib.request.Request(self._url, data=body, headers=self._headers, method="POST")
         # Our own HTTP call must not become a span of the app's HTTP instrumentation.
@@ -222,12 +254,16 @@ class _ScoreSender:
         try:
             with urllib.request.urlopen(request, timeout=POST_TIMEOUT_S) as response:  # noqa: S310 - configured endpoint
                 response.read()
-            return None
+            return None, None
         except urllib.error.HTTPError as error:
-            detail = error.read(500).decode(errors="replace")
-            return f"collector answered {error.code}: {detail}"
-        except Exception as error:
-            return f"{type(error).__name__}: {error}"
+            detail = f"collector answered {error.code}: {error.read(500).decode(errors='replace')}"
+            if error.code in RETRYABLE_STATUSES:
+                return detail, parse_retry_after(error.headers.get("Retry-After")) or 0.0
+            return detail, None
+        except (urllib.error.URLError, OSError) as error:  # no connection, reset, timeout
+            return f"{type(error).__name__}: {getattr(error, 'reason', error)}", 0.0
+        except Exception as error:  # a bad URL and the like: no retry can fix it
+            return f"{type(error).__name__}: {error}", None
         finally:
             detach(token)
 

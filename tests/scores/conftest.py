@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,9 @@ class ScoreSink:
     release: threading.Event = field(default_factory=threading.Event)
     entered: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Answers given before `status`, one per post: (status, Retry-After header or None).
+    failures: list[tuple[int, str | None]] = field(default_factory=list)
+    attempts: list[float] = field(default_factory=list)  # monotonic time of every post
 
     def scores(self) -> list[dict[str, object]]:
         with self.lock:
@@ -34,13 +38,17 @@ def _handler(sink: ScoreSink) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             sink.entered.set()
             sink.release.wait(30)
-            if sink.status == 200:
-                with sink.lock:
+            with sink.lock:
+                sink.attempts.append(time.monotonic())
+                status, retry_after = sink.failures.pop(0) if sink.failures else (sink.status, None)
+                if status == 200:
                     sink.posts.append(
                         (self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(body))
                     )
             reply = b'{"score_ids": []}'
-            self.send_response(sink.status)
+            self.send_response(status)
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()

@@ -110,6 +110,14 @@ def test_before_init_scores_are_counted_not_sent() -> None:
     assert tokentrail.score_stats().not_initialised == 1
 
 
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two tries a batch, 50 ms apart at most, so that giving up takes no time in a test."""
+    monkeypatch.setattr(_scores, "MAX_SEND_ATTEMPTS", 2)
+    monkeypatch.setattr(_scores, "RETRY_BASE_S", 0.05)
+
+
+@pytest.mark.usefixtures("quick_retries")
 def test_collector_down_counts_failed_sends(closed_port_url: str) -> None:
     init_to(closed_port_url)
     for value in range(3):
@@ -129,6 +137,44 @@ def test_refused_posts_are_counted_with_the_collectors_answer(score_sink: ScoreS
     stats = tokentrail.score_stats()
     assert stats.dropped_send_failed == 1
     assert stats.last_error is not None and "401" in stats.last_error
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_a_collector_that_asks_to_wait_is_tried_again_after_its_retry_after(
+    score_sink: ScoreSink, status: int
+) -> None:
+    score_sink.failures = [(status, "1"), (status, None)]
+    init_to(score_sink.url)
+    ids = [tokentrail.score("q", value, trace_id=TRACE_ID) for value in range(3)]
+    assert tokentrail.flush(timeout_s=20)
+    stats = tokentrail.score_stats()
+    assert (stats.sent, stats.dropped) == (3, 0)
+    assert sorted(score["score_id"] for score in score_sink.scores()) == sorted(ids)  # type: ignore[type-var]
+    first, second, third = score_sink.attempts
+    assert second - first >= 1.0, "the collector's Retry-After was honoured"
+    assert third > second
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_a_collector_that_keeps_failing_is_given_up_on_after_the_last_try(score_sink: ScoreSink) -> None:
+    score_sink.failures = [(503, None)] * 5
+    init_to(score_sink.url)
+    tokentrail.score("q", 1, trace_id=TRACE_ID)
+    assert not tokentrail.flush(timeout_s=10)
+    stats = tokentrail.score_stats()
+    assert (stats.sent, stats.dropped_send_failed) == (0, 1)
+    assert len(score_sink.attempts) == 2 and stats.last_error is not None and "503" in stats.last_error
+    tokentrail.score("q", 2, trace_id=TRACE_ID)  # the next batch gets its own tries
+    assert not tokentrail.flush(timeout_s=10)
+    assert len(score_sink.attempts) == 4
+
+
+def test_a_refused_post_is_not_tried_again(score_sink: ScoreSink) -> None:
+    score_sink.failures = [(400, None)]
+    init_to(score_sink.url)
+    tokentrail.score("q", 1, trace_id=TRACE_ID)
+    assert not tokentrail.flush(timeout_s=10)
+    assert len(score_sink.attempts) == 1 and tokentrail.score_stats().dropped_send_failed == 1
 
 
 def test_full_queue_drops_and_counts_without_blocking(score_sink: ScoreSink) -> None:
