@@ -159,6 +159,8 @@ class ItemChanges:
     metadata: dict[str, object] | None = None
 
 
+# A dataset's next version number is read, then written, under its lock: in one process. Replicas
+# on one server get a dataset's requests routed to one of them (deploy/nginx.conf hashes the id).
 _locks_guard = threading.Lock()
 _locks: dict[tuple[str, str], threading.Lock] = {}
 
