@@ -3,7 +3,8 @@
 Values only ever reach ClickHouse as `{name:Type}` parameters bound through `parameters=`.
 Where a statement has optional parts (filters, grouping), it is assembled here from fixed
 fragments chosen by name from the whitelists below; no caller-supplied text becomes SQL.
-Reads of `spans` use FINAL so that a span delivered twice counts once.
+Reads of `spans` that count or sum use FINAL so that a span delivered twice counts once; reads
+that only ask whether some span of a trace matches (search sets, most trace-list filters) need not.
 """
 
 from __future__ import annotations
@@ -100,16 +101,23 @@ _SPAN_SELECT_LIST: Final = """
     attributes, resource_attributes, events
 """
 
+# A span delivered twice is read once, its latest delivery (what FINAL keeps: the replacing
+# engine's version is ingested_at, its key (start_time, span_id) within a trace). LIMIT 1 BY on
+# the few rows of a trace is 3x cheaper than FINAL, which merges every part range the trace's
+# rows fall in.
+_LATEST_DELIVERY: Final = "ingested_at DESC LIMIT 1 BY trace_id, start_time, span_id"
+
 # The stored cost, which the reader completes in Python (tokentrail_collector.pricing): for a
 # handful of rows that is cheaper than the cost expressions.
 TRACE_SPANS: Final = (
     "SELECT"
     + _SPAN_SELECT_LIST
     + """
-FROM spans FINAL
+FROM spans
 WHERE project_id = {project_id:String} AND trace_id = {trace_id:String}
-ORDER BY start_time, span_id
-"""
+ORDER BY start_time, span_id, """
+    + _LATEST_DELIVERY
+    + "\n"
 )
 
 _WINDOW: Final = """
@@ -211,6 +219,16 @@ SCORE_MATCH: Final = (
 
 _SCORED_TRACE_IDS: Final = "SELECT trace_id\nFROM (" + SCORE_MATCH + ")"
 
+# The traces with a span in the window whose name, input or output text holds the search text.
+# No FINAL: a span delivered twice holds the same text.
+SPAN_TEXT_SEARCH: Final = """SELECT trace_id FROM spans
+    WHERE project_id = {project_id:String}
+        AND start_time >= fromUnixTimestamp64Nano({start_ns:Int64}, 'UTC')
+        AND start_time < fromUnixTimestamp64Nano({end_ns:Int64}, 'UTC')
+        AND (positionCaseInsensitiveUTF8(name, {search:String}) > 0
+            OR positionCaseInsensitiveUTF8(input_text, {search:String}) > 0
+            OR positionCaseInsensitiveUTF8(output_text, {search:String}) > 0)"""
+
 # --- trace list -----------------------------------------------------------------------------
 
 _TRACE_DURATION_MS: Final = (
@@ -222,12 +240,8 @@ TRACE_FILTERS: Final[dict[str, str]] = {
     "service": "countIf(service_name = {service:String}) > 0",
     "model": "countIf(request_model = {model:String} OR response_model = {model:String}) > 0",
     "status": _TRACE_STATUS + " = {status:String}",
-    "search": (
-        "(countIf(positionCaseInsensitiveUTF8(name, {search:String}) > 0"
-        " OR positionCaseInsensitiveUTF8(input_text, {search:String}) > 0"
-        " OR positionCaseInsensitiveUTF8(output_text, {search:String}) > 0) > 0"
-        " OR trace_id IN (" + SPAN_CONTENT_SEARCH + "))"
-    ),
+    # Sets evaluated once per query, so the grouping reads no text.
+    "search": "(trace_id IN (" + SPAN_TEXT_SEARCH + ") OR trace_id IN (" + SPAN_CONTENT_SEARCH + "))",
     # A score matching on the trace or on any of its spans.
     "score": "trace_id IN (" + _SCORED_TRACE_IDS + ")",
     # Duration and cost of the trace's spans in the window (the UI's latency and cost filters).
@@ -235,6 +249,9 @@ TRACE_FILTERS: Final[dict[str, str]] = {
     "min_cost_usd": "sum(span_cost_usd) >= {min_cost_usd:Float64}",
     "tag": "countIf(has(tags, {tag:String})) > 0",
 }
+
+# The filters of TRACE_FILTERS that are sets of trace ids.
+_TRACE_SET_FILTERS: Final = frozenset({"search", "score"})
 
 # Orders of the trace list; the trace id breaks ties so pages never overlap.
 TRACE_ORDERS: Final[dict[str, str]] = {
@@ -260,19 +277,24 @@ def trace_page(filters: frozenset[str], order: str = "newest") -> str:
 
     Also returns the number of matching traces in every row (`total`). `filters` are keys of
     TRACE_FILTERS; their values are bound as parameters of the same names.
+    Only costs need FINAL: a span delivered twice changes no other filter, order or count here.
     """
     unknown = filters - TRACE_FILTERS.keys()
     if unknown:
         raise ValueError(f"unknown trace filters: {sorted(unknown)}")
     if order not in TRACE_ORDERS:
         raise ValueError(f"unknown trace order {order!r}")
-    having = " AND ".join(TRACE_FILTERS[name] for name in sorted(filters))
+    # A set of trace ids keeps or drops whole traces, so it filters rows before the grouping, which
+    # then only sums the matching traces (a search that matches few traces groups few).
+    where = "".join("\n    AND " + TRACE_FILTERS[name] for name in sorted(filters & _TRACE_SET_FILTERS))
+    having = " AND ".join(TRACE_FILTERS[name] for name in sorted(filters - _TRACE_SET_FILTERS))
     return (
         (COST_WITH if trace_page_needs_costs(filters, order) else "")
         + "SELECT trace_id, count() OVER () AS total"
-        "\nFROM spans FINAL"
-        "\nWHERE"
+        + ("\nFROM spans FINAL" if trace_page_needs_costs(filters, order) else "\nFROM spans")
+        + "\nWHERE"
         + _WINDOW
+        + where
         + "\nGROUP BY trace_id"
         + ("\nHAVING " + having if having else "")
         + "\nORDER BY "
@@ -280,6 +302,14 @@ def trace_page(filters: frozenset[str], order: str = "newest") -> str:
         + "\nLIMIT {limit:UInt32} OFFSET {offset:UInt32}"
     )
 
+
+# The spans of the traces {trace_ids}, each once, as _LATEST_DELIVERY reads them; a subquery of
+# which ClickHouse reads only the columns that the outer query uses.
+_LATEST_SPANS_OF_TRACES: Final = """
+    SELECT * FROM spans
+    WHERE project_id = {project_id:String} AND trace_id IN {trace_ids:Array(String)}
+    ORDER BY ingested_at DESC LIMIT 1 BY trace_id, start_time, span_id
+"""
 
 # One row per trace of the page: whole traces, also the spans outside the window.
 # The root is the span without a parent, else the earliest one.
@@ -304,8 +334,9 @@ TRACE_SUMMARIES: Final = (
     """
     + _UNSEEN_MODELS
     + """
-FROM spans FINAL
-WHERE project_id = {project_id:String} AND trace_id IN {trace_ids:Array(String)}
+FROM ("""
+    + _LATEST_SPANS_OF_TRACES
+    + """)
 GROUP BY trace_id
 """
 )
@@ -350,6 +381,15 @@ def stats(group_by: str | None, bucketed: bool, filters: frozenset[str]) -> str:
     derived (COST_WITH and its parameters).
     Quantiles are t-digest estimates: about 3x cheaper per row than a deterministic reservoir.
     """
+    return (
+        stats_over_spans(group_by, bucketed, filters, _STATS_AGGREGATES + ",\n    " + _UNSEEN_MODELS)
+        + "\nORDER BY bucket_s, group_key"
+    )
+
+
+def stats_over_spans(group_by: str | None, bucketed: bool, filters: frozenset[str], aggregates: str) -> str:
+    """`aggregates` (a fixed select list) over the spans of the window, per group and bucket, with
+    derived costs (`span_cost_usd`): the shape of `stats`, also used for tail sampling's scaled figures."""
     if group_by is not None and group_by not in STATS_GROUPS:
         raise ValueError(f"unknown stats group {group_by!r}")
     unknown = filters - STATS_FILTERS.keys()
@@ -367,12 +407,10 @@ def stats(group_by: str | None, bucketed: bool, filters: frozenset[str]) -> str:
         + " AS group_key,\n    toInt64("
         + bucket_expr
         + ") AS bucket_s,"
-        + _STATS_AGGREGATES
-        + ",\n    "
-        + _UNSEEN_MODELS
+        + aggregates
         + "\nFROM spans FINAL\nWHERE"
         + where
-        + "\nGROUP BY group_key, bucket_s\nORDER BY bucket_s, group_key"
+        + "\nGROUP BY group_key, bucket_s"
     )
 
 
