@@ -3,7 +3,10 @@
 A real collector process on a temporary chDB directory; senders are threads posting pre-encoded
 OTLP protobuf requests of realistic LLM spans (about 1.6 KB each) over loopback. A span counts
 when its request was answered 200, which the collector does only after the commit. The store's
-own count is checked at the end, so acknowledged == stored is part of the output.
+own count is checked at the end, so acknowledged == stored is part of the output, and so is the
+collector's resident memory (RSS now and at its peak) and the CPU time it spent per committed span
+(all its threads, engine included, from /proc): on a shared machine, where the spans/s depend on
+what else runs, the CPU per span is the steadier figure to compare.
 
     python bench/ingest.py [--spans-per-request 300] [--requests-per-sender 12] [--senders 1,4,16]
 """
@@ -11,6 +14,7 @@ own count is checked at the end, so acknowledged == stored is part of the output
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import threading
 import time
@@ -20,6 +24,24 @@ from _collector import start_collector
 from _spans import export_request
 
 HEADERS = {"Content-Type": "application/x-protobuf"}
+
+
+def memory_mib(pid: int) -> str:
+    """The process's resident memory now and at its peak, from /proc (Linux)."""
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = value.split()[0]  # kB
+    return f"RSS {int(fields['VmRSS']) / 1024:.0f} MiB (peak {int(fields['VmHWM']) / 1024:.0f} MiB)"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of the process so far, all threads together, from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(
@@ -80,12 +102,17 @@ def main() -> None:
                     [export_request(args.spans_per_request, seed=(seed := seed + 1)) for _ in range(requests)]
                 )
             size = sum(len(body) for body in bodies[0]) / (requests * args.spans_per_request)
+            cpu_before = cpu_seconds(collector.process.pid)
             result = run(collector.url, key, senders, bodies, args.spans_per_request)
+            cpu_per_span_us = (
+                (cpu_seconds(collector.process.pid) - cpu_before) / max(result["acknowledged_spans"], 1) * 1e6
+            )
             total_acknowledged += result["acknowledged_spans"]
             print(
                 f"senders={senders:>2}  spans/request={args.spans_per_request}  ~{size:.0f} B/span  "
                 f"committed {result['spans_per_s']:>9,.0f} spans/s  ack p50 {result['p50_ack_ms']:.0f} ms  "
-                f"p99 {result['p99_ack_ms']:.0f} ms  failed requests {len(result['failed_requests'])}",
+                f"p99 {result['p99_ack_ms']:.0f} ms  failed requests {len(result['failed_requests'])}  "
+                f"collector CPU {cpu_per_span_us:.0f} µs/span  {memory_mib(collector.process.pid)}",
                 flush=True,
             )
         with collector.client(key) as client:

@@ -193,11 +193,11 @@ def messages_of(value: object) -> list[Message] | None:
 
 
 def _is_message(value: object) -> bool:
-    return (
-        isinstance(value, Mapping)
-        and isinstance(value.get(_ROLE), str)
-        and not _MESSAGE_BODY_KEYS.isdisjoint(value)
-    )
+    # A role that is empty names no one: such an object is not a message (message_of refuses it).
+    if not isinstance(value, Mapping):
+        return False
+    role = value.get(_ROLE)
+    return isinstance(role, str) and role != "" and not _MESSAGE_BODY_KEYS.isdisjoint(value)
 
 
 def _messages_of_choices(choices: list[object]) -> list[Message] | None:
