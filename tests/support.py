@@ -47,6 +47,8 @@ class CollectorProcess:
                 "TOKENTRAIL_PORT": str(self.port),
                 "TOKENTRAIL_ADMIN_TOKEN": ADMIN_TOKEN,
                 "TOKENTRAIL_LOG_LEVEL": "warning",
+                # Tests store spans with fixed past timestamps: keep them (tests/retention sets its own).
+                "TOKENTRAIL_RETENTION_DAYS": "0",
             }
             | self.extra_env
         )

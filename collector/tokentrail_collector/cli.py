@@ -1,16 +1,17 @@
 """The `tokentrail` command: `collector`, `demo`, `ui`, `keys create|list|revoke`, `datasets ...`,
-`prices list|set|delete`."""
+`prices list|set|delete`, `retention show|set|reset|run`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tokentrail_collector import datasets_cli, prices_cli
+from tokentrail_collector import datasets_cli, prices_cli, retention_cli
 from tokentrail_collector.settings import Settings
 
 
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print JSON")
     datasets_cli.add_parser(commands)
     prices_cli.add_parser(commands)
+    retention_cli.add_parser(commands)
     return parser
 
 
@@ -101,6 +103,7 @@ def run_collector(args: argparse.Namespace) -> int:
     from tokentrail_collector.storage import StoreUnavailable
 
     settings = settings_from(args)
+    log_to_stderr(settings.log_level)
     try:
         app = create_app(settings)
         uvicorn.run(
@@ -110,6 +113,17 @@ def run_collector(args: argparse.Namespace) -> int:
         print(f"tokentrail: cannot open the store: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def log_to_stderr(level: str) -> None:
+    """The collector's own log lines (`tokentrail.*` loggers: retention passes, migrations) on
+    stderr beside uvicorn's, at the same level."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    logger = logging.getLogger("tokentrail")
+    logger.addHandler(handler)
+    # uvicorn's "trace" is finer than any level of logging's: debug.
+    logger.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.DEBUG))
 
 
 def run_demo(args: argparse.Namespace) -> int:
