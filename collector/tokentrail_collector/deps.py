@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from tokentrail_collector.ratelimit import KeyRateLimiter
+from tokentrail_collector.sampling import TailSampler
 from tokentrail_collector.settings import Settings
 from tokentrail_collector.storage import GroupCommitWriter, KeyStore, Store
 from tokentrail_collector.storage.keys import hash_key
@@ -27,6 +28,7 @@ class Services:
     admin_token: str
     telemetry: Telemetry = field(default_factory=Telemetry)
     rate_limiter: KeyRateLimiter | None = None  # None: no per-key limit
+    sampler: TailSampler | None = None  # None: tail sampling off, every span stored
 
 
 def get_services(request: Request) -> Services:

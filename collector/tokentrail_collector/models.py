@@ -113,6 +113,25 @@ class StatsRow(BaseModel):
         default=None,
         description="GPU joules per 1000 output tokens of the spans with GPU figures; null when unknown.",
     )
+    # Tail sampling: only with scaled=true, each stored span weighted by what it stands for.
+    estimated_span_count: float | None = Field(
+        default=None, description="scaled=true: spans emitted, estimated from the sampled ones."
+    )
+    estimated_error_count: float | None = Field(default=None, description="scaled=true: error spans emitted.")
+    estimated_input_tokens: float | None = Field(default=None, description="scaled=true: input tokens.")
+    estimated_output_tokens: float | None = Field(default=None, description="scaled=true: output tokens.")
+    estimated_total_tokens: float | None = Field(default=None, description="scaled=true: total tokens.")
+    estimated_cost_usd: float | None = Field(default=None, description="scaled=true: cost of all spans.")
+    estimated_latency_p50_ms: float | None = Field(default=None, description="scaled=true: weighted p50.")
+    estimated_latency_p95_ms: float | None = Field(default=None, description="scaled=true: weighted p95.")
+    estimated_latency_p99_ms: float | None = Field(default=None, description="scaled=true: weighted p99.")
+    sampled_away_spans: int | None = Field(
+        default=None,
+        description="scaled=true: spans tail sampling never stored (hour resolution; by model, service or none).",
+    )
+    sampled_away_traces: int | None = Field(
+        default=None, description="scaled=true: traces (their root spans) tail sampling never stored."
+    )
 
 
 class StatsResponse(BaseModel):

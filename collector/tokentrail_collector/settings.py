@@ -36,6 +36,25 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=2000, ge=1)
     # Comma-separated browser origins allowed by CORS; empty: no CORS headers at all.
     cors_origins: str = ""
+    # Tail sampling (off by default; collector/tokentrail_collector/sampling.py). A trace with an
+    # error, a span at least sampling_slow_ms long or costing at least sampling_expensive_usd, or a
+    # score below sampling_low_score is kept whole; of the rest, sampling_rate of the traces (by a
+    # hash of the trace id). Spans sampled away are held for sampling_hold_s in case later evidence
+    # keeps their trace. inf (or -inf for the score) turns a rule off.
+    sampling: bool = False
+    sampling_rate: float = Field(default=0.1, ge=0, le=1)
+    sampling_slow_ms: float = Field(default=10_000, ge=0)
+    sampling_expensive_usd: float = Field(default=0.05, ge=0)
+    sampling_low_score: float = 0.5
+    sampling_hold_s: int = Field(default=3600, ge=1, le=7 * 86_400)
+    # Retention (storage/retention.py): days of telemetry kept per project unless the project has
+    # its own (`tokentrail retention set`); 0 keeps forever. 30 days: a month of history for
+    # comparisons and drift baselines, prompts and completions not kept longer than needed (they
+    # may hold personal data), and disk bounded on a laptop. Datasets are never pruned.
+    retention_days: int = Field(default=30, ge=0, le=36_500)
+    # Seconds between retention passes; the first comes retention_first_delay_s after start-up.
+    retention_interval_s: float = Field(default=3600, ge=1)
+    retention_first_delay_s: float = Field(default=300, ge=0)
 
     @property
     def state_dir(self) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,12 +80,38 @@ class Telemetry:
         if count:
             self._add("ingest_cut", (("signal", signal), ("reason", reason)), count)
 
+    def sampling_kept(self, spans_by_reason: Mapping[str, int]) -> None:
+        """Spans tail sampling stored, by why (error, slow, expensive, kept_trace, sampled)."""
+        for reason, count in spans_by_reason.items():
+            if count:
+                self._add("sampling_kept", (("reason", reason),), count)
+
+    def sampling_held(self, count: int) -> None:
+        """Spans tail sampling held back (sampled away unless their trace is kept later)."""
+        if count:
+            self._add("sampling_held", (), count)
+
+    def sampling_promoted(self, count: int) -> None:
+        """Held spans copied into spans because their trace was kept late (an error, a low score)."""
+        if count:
+            self._add("sampling_promoted", (), count)
+
     def refused_request(self, signal: str, reason: str) -> None:
         """An OTLP request refused before its items could be counted (undecodable, too large, ...)."""
         self._add("ingest_refused_requests", (("signal", signal), ("reason", reason)))
 
     def rate_limited(self) -> None:
         self._add("rate_limited", ())
+
+    def retention_pass(self, removed: Mapping[str, tuple[int, int]]) -> None:
+        """A retention pass that succeeded: rows removed and month partitions dropped, per table."""
+        self._add("retention_passes", (("outcome", "ok"),))
+        for table, (rows, partitions) in removed.items():
+            self._add("retention_rows_removed", (("table", table),), rows)
+            self._add("retention_partitions_dropped", (("table", table),), partitions)
+
+    def retention_pass_failed(self) -> None:
+        self._add("retention_passes", (("outcome", "failed"),))
 
     def request(self, route: str, status_code: int) -> None:
         self._add("http_requests", (("route", route), ("status_class", f"{status_code // 100}xx")))
@@ -140,6 +166,17 @@ _COUNTER_FAMILIES = (
      "OTLP requests refused before decoding, by reason."),
     ("http_requests", "tokentrail_http_requests_total", "HTTP requests by route template and status class."),
     ("rate_limited", "tokentrail_rate_limited_total", "Requests refused with 429 by the per-key rate limit."),
+    ("sampling_kept", "tokentrail_sampling_kept_spans_total",
+     "Spans tail sampling stored, by reason (error, slow, expensive, kept_trace, sampled)."),
+    ("sampling_held", "tokentrail_sampling_held_spans_total",
+     "Spans tail sampling held back for the hold window; those never promoted were sampled away."),
+    ("sampling_promoted", "tokentrail_sampling_promoted_spans_total",
+     "Held spans stored after all because their trace was kept late (an error, a low score)."),
+    ("retention_passes", "tokentrail_retention_passes_total", "Retention passes, by outcome (ok, failed)."),
+    ("retention_rows_removed", "tokentrail_retention_rows_removed_total",
+     "Rows removed by retention (deleted, or in dropped month partitions), by table."),
+    ("retention_partitions_dropped", "tokentrail_retention_partitions_dropped_total",
+     "Month partitions dropped whole by retention, by table."),
 )  # fmt: skip
 _UNLABELLED = frozenset({"rate_limited"})
 

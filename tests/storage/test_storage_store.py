@@ -41,7 +41,7 @@ def test_migrations_are_applied_once_and_recorded(store: Store) -> None:
 
 def test_spans_table_follows_the_canonical_columns(store: Store) -> None:
     names = [row[0] for row in store.query("DESCRIBE TABLE spans").result_rows]
-    assert tuple(names) == (*sc.CANONICAL_COLUMNS, "ingested_at")
+    assert tuple(names) == (*sc.CANONICAL_COLUMNS, "ingested_at", "sample_weight")  # 0010: tail sampling
 
 
 def test_split_statements_keeps_each_statement_whole() -> None:

@@ -8,13 +8,15 @@ rejected items as partial success. What differs per signal is an `OtlpSignal`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, Protocol
 
 from fastapi import APIRouter, Request, Response
 from google.protobuf.message import Message
-from starlette.concurrency import run_in_threadpool
 
 from tokentrail_collector.deps import ProjectDep, Services, ServicesDep
 from tokentrail_collector.normalise import NormalisedBatch, normalise_traces
@@ -28,6 +30,7 @@ from tokentrail_collector.otlp import (
     encode_error_status,
     encode_export_response,
 )
+from tokentrail_collector.otlp._body import Encoding, decompress, parse_content_type
 from tokentrail_collector.storage import sql
 from tokentrail_collector.telemetry import refusal_reason
 
@@ -54,7 +57,7 @@ class OtlpSignal:
     signal: SignalName
     items: str  # what the request carries, in messages: "span", "log record", "data point"
     table: str
-    decode: Callable[..., Message]
+    decode: Callable[..., Message | bytes]
     normalise: Callable[..., Batch]
     summary: str
     # A note for partial success about items kept nowhere by design; takes the signal's own batch.
@@ -71,8 +74,25 @@ def _logs_note(batch: LogsBatch) -> str:
     return "; ".join(note for note in (skipped, batch.limits_note()) if note)
 
 
+def decode_traces(
+    body: bytes, *, content_type: str | None, content_encoding: str | None, max_body_bytes: int
+) -> bytes:
+    """The protobuf encoding of a valid trace export request, which is what `normalise_traces`
+    reads fastest: a protobuf body as sent (once decompressed), checked by decoding it; a JSON
+    body decoded and encoded. Raises OtlpError as `decode_trace_request` does."""
+    protobuf = parse_content_type(content_type) is Encoding.PROTOBUF
+    data = decompress(body, content_encoding, max_body_bytes=max_body_bytes) if protobuf else body
+    request = decode_trace_request(
+        data,
+        content_type=content_type,
+        content_encoding=None if protobuf else content_encoding,
+        max_body_bytes=max_body_bytes,
+    )
+    return data if protobuf else request.SerializeToString()
+
+
 TRACES = OtlpSignal(
-    "traces", "span", sql.SPANS_TABLE, decode_trace_request, normalise_traces,
+    "traces", "span", sql.SPANS_TABLE, decode_traces, normalise_traces,
     summary="OTLP/HTTP trace export (protobuf or JSON, optionally gzip)",
     warning=NormalisedBatch.limits_note,  # what the caps on attributes, values and events cut
 )  # fmt: skip
@@ -129,7 +149,7 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
     reply_type = content_type if "json" in content_type.lower() else PROTOBUF
     try:
         body = await read_body(request, services.settings.max_body_bytes)
-        export_request = await run_in_threadpool(
+        export_request = await _in_normaliser(
             signal.decode,
             body,
             content_type=content_type,
@@ -141,7 +161,7 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
         payload, media_type = encode_error_status(exc.message, reply_type, exc.status_code)
         return Response(payload, status_code=exc.status_code, media_type=media_type)
 
-    batch = await run_in_threadpool(signal.normalise, export_request, project_id=project_id)
+    batch = await _in_normaliser(signal.normalise, export_request, project_id=project_id)
     telemetry = services.telemetry
     skipped = getattr(batch, "skipped", 0)  # logs and metrics only: items kept nowhere by design
     telemetry.received(signal.signal, len(batch.rows) + batch.rejected + skipped)
@@ -155,7 +175,10 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
         return Response(payload, status_code=400, media_type=media_type)
     if batch.rows:
         with telemetry.committing(signal.signal, len(batch.rows)):
-            await services.writer.submit(batch.rows, table=signal.table)
+            if signal is TRACES and services.sampler is not None:
+                await services.sampler.commit(batch.rows, project_id)
+            else:
+                await services.writer.submit(batch.rows, table=signal.table)
     notes = [*batch.errors, signal.warning(batch)]
     payload, media_type = encode_export_response(
         content_type=reply_type,
@@ -164,6 +187,17 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
         signal=signal.signal,
     )
     return Response(payload, status_code=200, media_type=media_type)
+
+
+# Decoding and normalising hold the GIL. Run one request's at a time, in arrival order, rather than
+# many interleaved in the shared thread pool: there, concurrent requests all finish together and
+# late, and the writer commits in lockstep with them; here they finish one by one, and each commit
+# (chDB releases the GIL) runs beside the normalising of the next requests.
+_NORMALISER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokentrail-normalise")
+
+
+async def _in_normaliser(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_NORMALISER, partial(function, *args, **kwargs))
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -129,6 +129,13 @@ async def stats(
     ] = None,
     service: Service = None,
     model: Model = None,
+    scaled: Annotated[
+        bool,
+        Query(
+            description="Also estimate what was emitted when tail sampling is on (estimated_* "
+            "fields): each stored span weighted by 1/rate when only the sampling rate kept it."
+        ),
+    ] = False,
 ) -> StatsResponse:
     check_window(start, end)
     grouping = None if group_by == "none" else group_by
@@ -142,5 +149,6 @@ async def stats(
         bucket_seconds=bucket_seconds,
         service=service,
         model=model,
+        scaled=scaled,
     )
     return StatsResponse(group_by=grouping, bucket_seconds=bucket_seconds, rows=rows)

@@ -17,6 +17,7 @@ from tokentrail_collector.models_scores import (
     ScoresWritten,
 )
 from tokentrail_collector.routes.query import End, Start, check_window
+from tokentrail_collector.sampling import Reason
 from tokentrail_collector.storage import scores as score_store
 
 router = APIRouter(prefix="/api/scores", tags=["scores"])
@@ -49,6 +50,13 @@ async def write_scores(
         )
         for score in incoming
     ]
+    sampler = services.sampler
+    if sampler is not None:
+        # Tail sampling: a low score keeps its whole trace. Before the scores are written, so that
+        # a client retrying after a failure here does not write a score without an id twice.
+        low = [score.trace_id for score in scores if sampler.policy.is_low(score.value)]
+        if low:
+            await sampler.keep_traces(project_id, low, Reason.LOW_SCORE)
     try:
         ids = await run_in_threadpool(score_store.write_scores, services.store, project_id, scores)
     except ValueError as error:

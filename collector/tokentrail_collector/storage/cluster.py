@@ -25,6 +25,7 @@ CLUSTER_NAME = re.compile(rf"^{_NAME}$")
 SHARDING_KEYS: Final[dict[str, str]] = {
     "spans": "cityHash64(project_id, trace_id)",
     "span_content": "cityHash64(project_id, trace_id)",
+    "held_spans": "cityHash64(project_id, trace_id)",
 }
 
 _CREATE = re.compile(rf"^\s*CREATE TABLE IF NOT EXISTS ({_NAME})\s*\n", re.IGNORECASE)

@@ -1,9 +1,9 @@
 """The reads behind the query API: trace list, one trace, aggregate stats.
 
 Each function takes the store and the project id first and reads only that project's rows.
-Duplicated deliveries of a span count once (the SQL reads with FINAL). Times come back as
-RFC 3339 text under the canonical names and as exact integer nanoseconds beside them
-(`*_unix_nano`); the events column comes back decoded from its JSON text.
+Duplicated deliveries of a span count once (the SQL reads with FINAL where a duplicate would
+change a figure). Times come back as RFC 3339 text under the canonical names and as exact integer
+nanoseconds beside them (`*_unix_nano`); the events column comes back decoded from its JSON text.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Final, TypeVar
 
 from tokentrail import semconv as sc
 from tokentrail_collector import pricing  # the module: pricing imports storage in turn
-from tokentrail_collector.storage import sql
+from tokentrail_collector.storage import sampling, sql
 from tokentrail_collector.storage.content import merge_span_content
 from tokentrail_collector.storage.store import Store
 from tokentrail_collector.storage.validation import (
@@ -231,6 +231,7 @@ def stats(
     bucket_seconds: int | None = None,
     service: str | None = None,
     model: str | None = None,
+    scaled: bool = False,
 ) -> list[dict[str, object]]:
     """Aggregates of the spans starting in [start, end), per group and per time bucket.
 
@@ -240,6 +241,8 @@ def stats(
     as None). Rows are ordered by bucket, then group. Quantiles are t-digest estimates.
     Costs are the spans' own, else derived from usage and prices (tokentrail_collector.pricing);
     the spans without a known cost are counted apart, with their tokens (`unpriced_*`).
+    `scaled` adds `estimated_*` figures, each span weighted by its tail-sampling weight (a second
+    read, storage/sampling_sql.py); with sampling off they equal the plain ones.
     """
     if group_by is not None and group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {sorted(GROUP_BY)} or None")
@@ -260,10 +263,20 @@ def stats(
 
     def read(costs: dict[str, object]) -> tuple[list[dict[str, object]], set[str]]:
         rows = list(store.query(statement, {**parameters, **costs}).named_results())
+        if scaled:
+            sampling.add_estimates(
+                store,
+                rows,
+                group_by=group_by,
+                bucketed=bucket_seconds is not None,
+                filters=filters,
+                parameters={**parameters, **costs},
+            )
         return rows, _unseen_models(rows)
 
     return [
         _stats_row(row, grouped=group_by is not None, bucketed=bucket_seconds is not None)
+        | sampling.estimates(row)
         for row in _priced(store, project_id, read)
     ]
 

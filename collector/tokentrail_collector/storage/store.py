@@ -29,6 +29,16 @@ from tokentrail.semconv import CANONICAL_COLUMNS, GPU_METRIC_COLUMNS, SPAN_CONTE
 from tokentrail_collector.storage import sql
 from tokentrail_collector.storage.cluster import for_cluster, validate_cluster_name
 from tokentrail_collector.storage.errors import StoreUnavailable
+from tokentrail_collector.storage.sampling import (
+    HELD_SPAN_COLUMNS,
+    HELD_SPANS_TABLE,
+    SAMPLED_AWAY_COLUMNS,
+    SAMPLED_AWAY_TABLE,
+    SAMPLING_KEPT_COLUMNS,
+    SAMPLING_KEPT_TABLE,
+    WEIGHTED_SPAN_COLUMNS,
+    WEIGHTED_SPANS,
+)
 from tokentrail_collector.storage.schema import shipped_migrations
 
 logger = logging.getLogger(__name__)
@@ -42,7 +52,14 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     sql.SPANS_TABLE: CANONICAL_COLUMNS,
     sql.SPAN_CONTENT_TABLE: SPAN_CONTENT_COLUMNS,
     sql.GPU_METRICS_TABLE: GPU_METRIC_COLUMNS,
+    # Tail sampling (migration 0010, storage/sampling.py).
+    WEIGHTED_SPANS: WEIGHTED_SPAN_COLUMNS,
+    HELD_SPANS_TABLE: HELD_SPAN_COLUMNS,
+    SAMPLING_KEPT_TABLE: SAMPLING_KEPT_COLUMNS,
+    SAMPLED_AWAY_TABLE: SAMPLED_AWAY_COLUMNS,
 }
+# Write targets of TABLE_COLUMNS that fill another table (with more of its columns than usual).
+INSERT_TABLE: dict[str, str] = {WEIGHTED_SPANS: sql.SPANS_TABLE}
 
 
 class Store:
@@ -72,7 +89,9 @@ class Store:
         """
         if url.startswith(_CHDB_PREFIX):
             if cluster:
-                raise StoreUnavailable("a ClickHouse cluster needs a server store URL (http://...), not chdb://")
+                raise StoreUnavailable(
+                    "a ClickHouse cluster needs a server store URL (http://...), not chdb://"
+                )
             return cls._open_chdb(url)
         scheme = urlsplit(url).scheme
         if scheme in ("http", "https"):
@@ -223,7 +242,7 @@ class Store:
             raise ValueError(f"a row for {table} lacks the column {exc.args[0]!r}") from None
         try:
             client.insert(
-                table,
+                INSERT_TABLE.get(table, table),
                 columns,
                 column_names=columns_of_table,
                 column_types=self._types_of(table, columns_of_table),
@@ -239,7 +258,9 @@ class Store:
                 types = self._column_types.get(table)
                 if types is None:
                     try:
-                        context = self._write.create_insert_context(table, list(column_names))
+                        context = self._write.create_insert_context(
+                            INSERT_TABLE.get(table, table), list(column_names)
+                        )
                     except Exception as exc:
                         raise _unavailable(f"reading the schema of {table}", exc) from exc
                     types = self._column_types[table] = list(context.column_types)
