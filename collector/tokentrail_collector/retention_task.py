@@ -14,11 +14,11 @@ another finds nothing to remove, and removes nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from datetime import datetime, timezone
 
+from tokentrail_collector.background import stop_loop
 from tokentrail_collector.storage import Store
 from tokentrail_collector.storage.retention import RetentionPass, RetentionSettings, enforce
 from tokentrail_collector.telemetry import Telemetry
@@ -59,17 +59,7 @@ class RetentionTask:
     async def stop(self, timeout_s: float = 30.0) -> None:
         """Stop the loop; a pass under way is waited for (at most `timeout_s`) before the store closes."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        inflight = self._inflight
-        if inflight is not None and not inflight.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(inflight), timeout_s)
-            except Exception:  # timed out, or the pass failed (already logged)
-                logger.warning("a retention pass was still running at shutdown")
+        await stop_loop(task, self._inflight, timeout_s, "a retention pass")
 
     def run_now(self) -> RetentionPass:
         """One pass now, after any pass under way (blocking: call in a thread)."""

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from tokentrail_collector.analysis import drift_monitors
 from tokentrail_collector.analysis.drift_monitors import DueMonitors
+from tokentrail_collector.background import stop_loop
 from tokentrail_collector.models_drift import Monitor, MonitorResult
 from tokentrail_collector.storage import Store
 
@@ -92,17 +93,7 @@ class DriftScheduler:
         """Stop the loop; an evaluation under way is waited for, at most `stop_timeout_s`."""
         self._stopping.set()
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        inflight = self._inflight
-        if inflight is not None and not inflight.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(inflight), self._stop_timeout_s)
-            except Exception:  # timed out, or the evaluation failed (already logged)
-                logger.warning("a drift monitor evaluation was still running at shutdown")
+        await stop_loop(task, self._inflight, self._stop_timeout_s, "a drift monitor evaluation")
 
     def wake(self) -> None:
         """Look for due monitors now (call on the event loop, e.g. after creating a monitor)."""
