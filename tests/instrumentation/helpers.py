@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
 
 from tokentrail import semconv
 
@@ -80,3 +81,22 @@ def tool_calls(messages: list[dict[str, Any]]) -> list[tuple[Any, Any, Any]]:
         for part in message["parts"]
         if part["type"] == "tool_call"
     ]
+
+
+def error_of(call: Callable[[], Any]) -> BaseException:
+    """The exception `call()` raises, reading its result to the end if it is a stream."""
+    try:
+        result = call()
+        if hasattr(result, "__iter__"):
+            list(result)
+    except Exception as error:
+        return error
+    raise AssertionError("no error raised")
+
+
+def assert_error_span(span: ReadableSpan, error: BaseException, status_code: int | None) -> None:
+    values = attrs(span)
+    assert span.status.status_code is StatusCode.ERROR
+    assert values[semconv.ERROR_TYPE] == type(error).__qualname__
+    assert values.get(semconv.HTTP_RESPONSE_STATUS_CODE) == status_code
+    assert any(event.name == semconv.EXCEPTION_EVENT for event in span.events)

@@ -4,7 +4,6 @@ however they end: exhausted, broken mid-way, closed, left in a `with`, or droppe
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 from typing import Any
 
 import anthropic
@@ -18,8 +17,10 @@ from tests.instrumentation.helpers import (
     QUESTION,
     Finished,
     Reply,
+    assert_error_span,
     attrs,
     content,
+    error_of,
     llm_spans,
     one_llm_span,
 )
@@ -37,24 +38,6 @@ def openai_chat(client: openai.OpenAI, **extra: Any) -> Any:
 
 def anthropic_message(client: anthropic.Anthropic, **extra: Any) -> Any:
     return client.messages.create(model=ANTHROPIC_MODEL, max_tokens=100, messages=ANTHROPIC_QUESTION, **extra)
-
-
-def error_of(call: Callable[[], Any]) -> BaseException:
-    try:
-        result = call()
-        if hasattr(result, "__iter__"):
-            list(result)
-    except Exception as error:
-        return error
-    raise AssertionError("no error raised")
-
-
-def assert_error_span(span: Any, error: BaseException, status_code: int | None) -> None:
-    values = attrs(span)
-    assert span.status.status_code is StatusCode.ERROR
-    assert values[sc.ERROR_TYPE] == type(error).__qualname__
-    assert values.get(sc.HTTP_RESPONSE_STATUS_CODE) == status_code
-    assert any(event.name == sc.EXCEPTION_EVENT for event in span.events)
 
 
 @pytest.mark.parametrize("status", [429, 500])

@@ -219,6 +219,31 @@ class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
             stream._self_finish(None)
 
 
+def helper_close_wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`close()` of a helper stream over ours (openai's `ChatCompletionStream`, `ResponseStream`): it
+    closes the HTTP response beneath, out of our proxy's sight, so the span is ended here too."""
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        _finish_helper(instance)
+
+
+async def async_helper_close_wrapper(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """`helper_close_wrapper` for the async helper streams."""
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        _finish_helper(instance)
+
+
+def _finish_helper(helper: object) -> None:
+    stream = getattr(helper, "_raw_stream", None)
+    if isinstance(stream, _Observed):
+        stream._self_finish(None)
+
+
 def manager_wrapper(operation: Operation, switch: Switch) -> Any:
     """The wrapt wrapper of a method returning a stream manager (the request waits for `__enter__`)."""
 

@@ -1,8 +1,9 @@
 """Instrumentation of the `openai` client (v1 API and later): chat completions, responses, embeddings.
 
 Sync and async clients, streamed and not. The helpers built on these methods (`chat.completions.stream`,
-`responses.stream`) go through `create` and are covered by it. The `openai` package is imported only
-when `instrument()` runs.
+`responses.stream`) go through `create` and are covered by it; their streams' `close()` (also run on
+leaving the `with` block) closes only the HTTP response, so it is wrapped to end the span. The `openai`
+package is imported only when `instrument()` runs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from tokentrail.semconv import GenAiOperation, GenAiProvider, SpanKind
 _CHAT_MODULE = "openai.resources.chat.completions.completions"
 _RESPONSES_MODULE = "openai.resources.responses.responses"
 _EMBEDDINGS_MODULE = "openai.resources.embeddings"
+_HELPER_STREAMS = (
+    ("openai.lib.streaming.chat._completions", "ChatCompletionStream"),
+    ("openai.lib.streaming.responses._responses", "ResponseStream"),
+)
 
 
 class OpenAIInstrumentor(Instrumentor):
@@ -26,7 +31,12 @@ class OpenAIInstrumentor(Instrumentor):
     def patches(self) -> Sequence[Patch]:
         from openai import AsyncStream, Stream
 
-        from tokentrail.instrumentation._streams import AsyncStreamProxy, StreamProxy
+        from tokentrail.instrumentation._streams import (
+            AsyncStreamProxy,
+            StreamProxy,
+            async_helper_close_wrapper,
+            helper_close_wrapper,
+        )
         from tokentrail.instrumentation.openai import _chat, _embeddings, _responses
 
         provider = GenAiProvider.OPENAI.value
@@ -63,4 +73,7 @@ class OpenAIInstrumentor(Instrumentor):
                 patches.append(
                     Patch(module, f"Async{resource}.{name}", async_wrapper(asynchronous(operation), self))
                 )
+        for module, helper in _HELPER_STREAMS:
+            patches.append(Patch(module, f"{helper}.close", helper_close_wrapper))
+            patches.append(Patch(module, f"Async{helper}.close", async_helper_close_wrapper))
         return patches
