@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from tokentrail_collector.analysis.drift_scheduler import DriftScheduler
-from tokentrail_collector.deps import Services
+from tokentrail_collector.deps import OTLP_PATH_PREFIX, Services, error_reply
 from tokentrail_collector.ratelimit import KeyRateLimiter
 from tokentrail_collector.retention_task import RetentionTask
 from tokentrail_collector.routes import admin, datasets, drift, gpu, health, otlp, prices, query, scores
@@ -174,26 +175,29 @@ def read_admin_token(path: Path) -> str | None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Store trouble is the server's temporary state, not a bug: 503/429 with Retry-After, never 500."""
+    """Store trouble is the server's temporary state, not a bug: 503/429 with Retry-After, never 500.
+
+    Every error reply goes through `error_reply`, so those on /v1/* are OTLP Status bodies.
+    """
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith(OTLP_PATH_PREFIX):
+            return error_reply(request, exc.status_code, str(exc.detail), exc.headers)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(InvalidProjectId)
-    async def invalid_project(_: Request, exc: InvalidProjectId) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+    async def invalid_project(request: Request, exc: InvalidProjectId) -> Response:
+        return error_reply(request, 400, str(exc))
 
     @app.exception_handler(StoreUnavailable)
-    async def store_unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"store unavailable: {exc}"}, status_code=503, headers={"Retry-After": "5"}
-        )
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> Response:
+        return error_reply(request, 503, f"store unavailable: {exc}", {"Retry-After": "5"})
 
     @app.exception_handler(Overloaded)
-    async def overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+    async def overloaded(request: Request, exc: Overloaded) -> Response:
         retry = max(1, round(exc.retry_after_s))
-        return JSONResponse(
-            {"detail": "collector is behind; retry later"},
-            status_code=429,
-            headers={"Retry-After": str(retry)},
-        )
+        return error_reply(request, 429, "collector is behind; retry later", {"Retry-After": str(retry)})
 
 
 def _version() -> str:

@@ -23,6 +23,7 @@ from tokentrail_collector.settings import Settings
 
 DEMO_PROJECT = "demo"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support_bot.py"
+UI_START_TIMEOUT_S = 60.0
 
 
 def run(settings: Settings, *, rounds: int = 3, wait: bool = True) -> int:
@@ -85,8 +86,28 @@ def start_ui(base_url: str, key: str) -> subprocess.Popen[bytes] | None:
     except OSError as exc:
         print(f"tokentrail demo: the UI did not start: {exc}")
         return None
-    print(f"\nUI: http://127.0.0.1:{port}  (Overview, Traces, GPU, Drift, Datasets, Settings)", flush=True)
+    url = f"http://127.0.0.1:{port}"
+    if not wait_until_healthy(ui, url + "/_stcore/health", UI_START_TIMEOUT_S):
+        print(f"tokentrail demo: the UI did not answer on {url} within {UI_START_TIMEOUT_S:.0f} s")
+        ui.terminate()
+        ui.wait(timeout=30)
+        return None
+    print(f"\nUI: {url}  (Overview, Traces, GPU, Drift, Datasets, Settings)", flush=True)
     return ui
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], health_url: str, timeout_s: float) -> bool:
+    """Whether `health_url` answered `ok` before `timeout_s` passed or `process` exited: the demo
+    prints the UI's address only once a browser opening it gets a page."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(health_url, timeout=1).text.strip() == "ok":
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
 
 
 def print_summary(base_url: str, key: str) -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +103,61 @@ def test_demo_runs_the_example_and_says_where_to_look(tmp_path: Path) -> None:
         assert llm and llm[0]["input_tokens"] > 0 and llm[0]["request_model"] == "gpt-4o-mini"
     finally:
         collector.stop()
+
+
+def test_demo_serves_the_ui_until_ctrl_c(tmp_path: Path) -> None:
+    """`make demo` as a user runs it: the collector and the UI stay up, the printed UI address
+    answers, and Ctrl-C stops everything cleanly."""
+    port, ui_port = free_port(), free_port()
+    env = os.environ | {
+        "OPENAI_API_KEY": "",
+        "TOKENTRAIL_ADMIN_TOKEN": "",
+        "TOKENTRAIL_UI_PORT": str(ui_port),
+    }
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "tokentrail_collector.cli", "demo", "--rounds", "1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert demo.stdout is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in demo.stdout], daemon=True).start()
+    seen: list[str] = []
+    try:
+        ui_url = _wait_for_line(lines, seen, re.compile(r"^UI: (http://127\.0\.0\.1:(\d+))"), timeout_s=240)
+        assert ui_url.group(2) == str(ui_port), "TOKENTRAIL_UI_PORT is honoured"
+        # Printed only once the UI answers: no wait needed here.
+        health = httpx.get(ui_url.group(1) + "/_stcore/health", timeout=5)
+        assert (health.status_code, health.text.strip()) == (200, "ok")
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=60) == 0, "".join(seen)
+        for url in (ui_url.group(1) + "/_stcore/health", f"http://127.0.0.1:{port}/healthz"):
+            try:
+                httpx.get(url, timeout=2)
+            except httpx.ConnectError:
+                continue
+            raise AssertionError(f"{url} still answers after Ctrl-C")
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+
+
+def _wait_for_line(
+    lines: queue.Queue[str], seen: list[str], pattern: re.Pattern[str], timeout_s: float
+) -> re.Match[str]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        if match := pattern.search(line):
+            return match
+    raise AssertionError(f"no line matching {pattern.pattern} in {timeout_s} s:\n" + "".join(seen))

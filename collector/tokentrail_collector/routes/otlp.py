@@ -31,12 +31,12 @@ from tokentrail_collector.otlp import (
     encode_export_response,
 )
 from tokentrail_collector.otlp._body import Encoding, decompress, parse_content_type
+from tokentrail_collector.otlp._response import reply_content_type
 from tokentrail_collector.storage import sql
 from tokentrail_collector.telemetry import refusal_reason
 
 router = APIRouter(tags=["otlp"])
 
-PROTOBUF = "application/x-protobuf"
 SignalName = Literal["traces", "logs", "metrics"]
 
 
@@ -146,7 +146,7 @@ for _signal in (TRACES, LOGS, METRICS):
 async def export(signal: OtlpSignal, request: Request, project_id: str, services: Services) -> Response:
     """Decode → normalise → commit → reply, for any signal."""
     content_type = request.headers.get("content-type", "")
-    reply_type = content_type if "json" in content_type.lower() else PROTOBUF
+    reply_type = reply_content_type(content_type)
     try:
         body = await read_body(request, services.settings.max_body_bytes)
         export_request = await _in_normaliser(
