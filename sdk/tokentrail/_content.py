@@ -1,8 +1,9 @@
 """The one gate captured text passes before it is put on a span: serialise, redact, truncate.
 
-Arguments, return values, prompts and completions all go through `ContentPolicy.put`. With
-capture off nothing is serialised at all; with a redactor, it sees the full text before the
-size limit cuts it. A failing redactor drops the attribute (fail closed, never the raw text).
+Arguments, return values, prompts and completions all go through `ContentPolicy.put`; exception
+messages and stack traces through `ContentPolicy.text` (see `_errors`). With capture off nothing
+is serialised at all; with a redactor, it sees the full text before the size limit cuts it. A
+failing redactor drops the attribute (fail closed, never the raw text).
 """
 
 from __future__ import annotations
@@ -89,6 +90,18 @@ class ContentPolicy:
             mark_truncated(span, key)
         else:
             span.set_attribute(key, text)
+
+    def text(self, text: str) -> str | None:
+        """Plain text (an exception's message or stack trace) as it may leave: redacted as by `put`
+        and cut at `max_chars` (not JSON-encoded); None when capture is off or the hook failed."""
+        if not self.capture:
+            return None
+        if self.redact is not None:
+            redacted = self._redacted(text)
+            if redacted is None:
+                return None
+            text = redacted
+        return text[: self.max_chars]
 
     def _redacted(self, text: str) -> str | None:
         try:

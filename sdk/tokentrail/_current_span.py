@@ -2,7 +2,9 @@
 
 Facts (model, usage, cost, ...) go under their `gen_ai.*` / `tokentrail.*` names on any recording
 span, tokentrail's or another instrumentation's. `input`/`output` are content: they pass the same
-capture switch, redaction and size limit as `@observe`'s, and are skipped before `init()`.
+capture switch, redaction and size limit as `@observe`'s, and are skipped before `init()`. The rest
+(metadata, tags, user and session ids, ...) is structured data the app chose to send: set as given,
+not redacted, and sent with capture off too (the README says so).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Per call: start a span in the current OpenTelemetry context, make it current, re
 arguments and the result (or what was yielded) as JSON, end it. Everything decidable once is
 decided at decoration time (shape, name, kind, how to bind arguments). Before `init()`, and while
 instrumentation is suppressed, the wrapper just calls the function. The user's exception is
-re-raised as is; errors of ours are swallowed by `CAPTURE`.
+re-raised as is, recorded through the content policy (`_errors`); errors of ours are swallowed by
+`CAPTURE`.
 
 Generators: the span starts at the first `next()` and ends when the generator is exhausted,
 fails, or is closed (an early `break` then garbage collection, or `close()`/`aclose()`). The
@@ -16,15 +17,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-import traceback
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context, attach, detach, get_value
-from opentelemetry.trace import Span, Status, StatusCode, set_span_in_context
+from opentelemetry.trace import Span, set_span_in_context
 
 from tokentrail import _runtime, semconv
 from tokentrail._arguments import ArgumentBinder
+from tokentrail._errors import end_error
 from tokentrail._internal import CAPTURE
 from tokentrail.semconv import SpanKind
 
@@ -128,39 +129,6 @@ def _end_ok(runtime: _runtime.Runtime, spec: _Spec, span: Span, output: object) 
         span.end()
 
 
-def _end_error(span: Span, error: BaseException) -> None:
-    try:
-        if isinstance(error, Exception) and span.is_recording():
-            error_type = type(error).__qualname__
-            span.set_attribute(semconv.ERROR_TYPE, error_type)
-            message = _safe_str(error)
-            span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"))
-            if message is _STR_FAILED:
-                # The SDK's record_exception would call str() again and fail; record it by hand.
-                span.add_event(
-                    semconv.EXCEPTION_EVENT,
-                    {
-                        semconv.EXCEPTION_TYPE: error_type,
-                        semconv.EXCEPTION_MESSAGE: message,
-                        semconv.EXCEPTION_STACKTRACE: "".join(traceback.format_exception(error)),
-                    },
-                )
-            else:
-                span.record_exception(error, escaped=True)
-    finally:
-        span.end()
-
-
-_STR_FAILED = "<str() failed>"
-
-
-def _safe_str(error: BaseException) -> str:
-    try:
-        return str(error)
-    except Exception:
-        return _STR_FAILED
-
-
 def _suppressed() -> bool:
     return bool(get_value(_SUPPRESS_INSTRUMENTATION_KEY))
 
@@ -185,7 +153,7 @@ def _wrap_function(func: Callable[P, R], spec: _Spec) -> Callable[P, R]:
                 if token is not None:
                     detach(token)
                 if span is not None:
-                    _end_error(span, error)
+                    end_error(span, error, runtime.content)
             raise
         with CAPTURE:
             if token is not None:
@@ -214,7 +182,7 @@ def _wrap_coroutine(func: Callable[P, Any], spec: _Spec) -> Callable[P, Any]:
                 if token is not None:
                     detach(token)
                 if span is not None:
-                    _end_error(span, error)
+                    end_error(span, error, runtime.content)
             raise
         with CAPTURE:
             if token is not None:
@@ -281,7 +249,7 @@ def _wrap_generator(func: Callable[P, Generator[Any, Any, Any]], spec: _Spec) ->
             with CAPTURE:
                 _put_output(runtime, spec, span, yielded)  # what was yielded before the failure
             with CAPTURE:
-                _end_error(span, error)
+                end_error(span, error, runtime.content)
             raise
         with CAPTURE:
             _end_ok(runtime, spec, span, yielded)
@@ -343,7 +311,7 @@ def _wrap_async_generator(func: Callable[P, AsyncGenerator[Any, Any]], spec: _Sp
                 with CAPTURE:
                     _put_output(runtime, spec, span, yielded)  # what was yielded before the failure
                 with CAPTURE:
-                    _end_error(span, error)
+                    end_error(span, error, runtime.content)
             raise
         if span is not None and runtime is not None:
             with CAPTURE:

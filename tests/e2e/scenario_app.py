@@ -50,8 +50,10 @@ def lookup_in_thread(item: str) -> str:
 
 
 @tokentrail.observe(kind="tool")
-def failing_tool(x: int) -> int:
-    raise ValueError(f"bad input {x}")
+def failing_tool(x: int, question: str) -> int:
+    # The message echoes the question (and its secret): exception text must be redacted, or absent
+    # with capture off, like any other captured text.
+    raise ValueError(f"bad input {x} for {question!r}")
 
 
 @tokentrail.observe
@@ -69,7 +71,7 @@ async def pipeline(question: str) -> str:
     worker.start()
     worker.join()
     try:
-        failing_tool(7)
+        failing_tool(7, question)
     except ValueError:
         pass
     words = list(stream_words("one two three"))

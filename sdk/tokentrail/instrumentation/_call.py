@@ -22,8 +22,8 @@ from opentelemetry.util.types import AttributeValue
 
 from tokentrail import _runtime, semconv
 from tokentrail._content import ContentPolicy
+from tokentrail._errors import end_error
 from tokentrail._internal import CAPTURE
-from tokentrail._observe import _end_error
 from tokentrail.instrumentation._parts import Message, messages_text
 from tokentrail.instrumentation._tokens import estimate_tokens
 
@@ -186,7 +186,7 @@ class LLMCall:
                 self.span.set_attributes(self.pending)
                 self.pending = {}
         finally:
-            _end_error(self.span, error)  # error.type, status, exception event; ends the span
+            end_error(self.span, error, self.content)  # error.type, status, exception event; ends the span
 
 
 def start_call(runtime: _runtime.Runtime, operation: Operation, kwargs: Kwargs, streaming: bool) -> LLMCall:
