@@ -256,6 +256,10 @@ TRACELOOP_USER_ID: Final = "traceloop.association.properties.user_id"
 LLM_REQUEST_TYPE: Final = "llm.request.type"
 LLM_IS_STREAMING: Final = "llm.is_streaming"
 LLM_USAGE_TOTAL_TOKENS: Final = "llm.usage.total_tokens"
+# The earliest releases (before the `gen_ai.usage.prompt_tokens` rename, spring 2024) sent these.
+LLM_USAGE_PROMPT_TOKENS: Final = "llm.usage.prompt_tokens"
+LLM_USAGE_COMPLETION_TOKENS: Final = "llm.usage.completion_tokens"
+LLM_USAGE_REASONING_TOKENS: Final = "llm.usage.reasoning_tokens"
 GEN_AI_IS_STREAMING: Final = "gen_ai.is_streaming"
 GEN_AI_PROMPT_PREFIX: Final = "gen_ai.prompt."  # gen_ai.prompt.N.role / .content / .tool_calls.M.*
 GEN_AI_COMPLETION_PREFIX: Final = "gen_ai.completion."  # gen_ai.completion.N.role / .content / .finish_reason

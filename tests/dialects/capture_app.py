@@ -426,6 +426,8 @@ SCENARIOS: dict[str, tuple[Callable[[str, Path], None], tuple[str, ...]]] = {
     "otel-openai-v2-latest": (otel_openai_v2, ("opentelemetry-instrumentation-openai-v2", "opentelemetry-util-genai")),
     "openllmetry": (openllmetry, ("traceloop-sdk", "opentelemetry-instrumentation-openai",
                                   "opentelemetry-instrumentation-anthropic")),
+    "openllmetry-legacy": (openllmetry, ("traceloop-sdk", "opentelemetry-instrumentation-openai",
+                                         "opentelemetry-instrumentation-anthropic")),
     "openinference": (openinference, ("openinference-instrumentation-openai",
                                       "openinference-instrumentation-anthropic", "openinference-semantic-conventions")),
     "openlit": (openlit, ("openlit",)),

@@ -77,6 +77,14 @@ LIBRARIES: dict[str, Library] = {
         ("traceloop-sdk==0.62.4",),
         {"TRACELOOP_TELEMETRY": "false", "TRACELOOP_TRACE_CONTENT": "true"},
     ),
+    # A release from before the switch to `gen_ai.input.messages`: numbered `gen_ai.prompt.N.*` /
+    # `gen_ai.completion.N.*`, `gen_ai.usage.prompt_tokens`, `llm.usage.total_tokens`. The clients
+    # are pinned to releases of its time, which its wrappers know.
+    "openllmetry-legacy": Library(
+        "openllmetry-legacy",
+        ("traceloop-sdk==0.40.14", "openai==1.82.0", "anthropic==0.52.0"),
+        {"TRACELOOP_TELEMETRY": "false", "TRACELOOP_TRACE_CONTENT": "true"},
+    ),
     "openinference": Library(
         "openinference",
         ("openinference-instrumentation-openai==0.1.66", "openinference-instrumentation-anthropic==3.1.0"),

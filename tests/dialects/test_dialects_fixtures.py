@@ -159,6 +159,40 @@ def test_openllmetry_workflow_tasks_and_calls() -> None:
         assert_chat(row, call.question, call.answer)
 
 
+def test_openllmetry_legacy_release_sends_the_deprecated_names() -> None:
+    # traceloop-sdk 0.40: gen_ai.system `OpenAI`, numbered gen_ai.prompt.N / gen_ai.completion.N,
+    # gen_ai.usage.prompt_tokens / completion_tokens, llm.usage.total_tokens, llm.is_streaming.
+    rows = fixture_rows("openllmetry-legacy")
+    assert_one_trace(rows)
+    workflow = root(rows)
+    assert (workflow[sc.NAME], workflow[sc.KIND]) == ("support_turn.workflow", "chain")
+    tasks = by_name(rows, "answer.task")
+    assert len(tasks) == 4 and all(task[sc.PARENT_SPAN_ID] == workflow[sc.SPAN_ID] for task in tasks)
+    task_ids = {task[sc.SPAN_ID] for task in tasks}
+    for row in rows:
+        assert (row[sc.SESSION], row[sc.USER]) == (app.SESSION_ID, app.USER_ID)
+    calls = ((OPENAI, "openai.chat", "openai", app.OPENAI_MODEL, openai_model(streamed=False)),
+             (ANTHROPIC, "anthropic.chat", "anthropic", app.ANTHROPIC_MODEL, app.ANTHROPIC_MODEL))  # fmt: skip
+    for call, name, provider, request_model, response_model in calls:
+        row = asking(rows, call.question, name=name)
+        assert row[sc.PARENT_SPAN_ID] in task_ids
+        assert_llm(
+            row, provider=provider, request_model=request_model, response_model=response_model,
+            input_tokens=call.prompt_tokens, output_tokens=call.completion_tokens, cached=call.cached_tokens,
+            streaming=False,
+        )  # fmt: skip
+        assert row[sc.TOTAL_TOKENS] == call.prompt_tokens + call.completion_tokens  # llm.usage.total_tokens
+        assert_chat(row, call.question, call.answer)
+        assert row[sc.FINISH_REASONS] == (["stop"] if provider == "openai" else ["end_turn"])
+    # This release reports no usage for streams (it would count tokens with tiktoken, which needs
+    # the network): the streamed calls have content and model but unknown tokens, never 0.
+    for call, name in ((OPENAI_STREAM, "openai.chat"), (ANTHROPIC_STREAM, "anthropic.chat")):
+        row = asking(rows, call.question, name=name)
+        assert row[sc.PARENT_SPAN_ID] in task_ids
+        assert (row[sc.IS_STREAMING], row[sc.INPUT_TOKENS], row[sc.OUTPUT_TOKENS]) == (True, None, None)
+        assert chat(row[sc.OUTPUT_TEXT]) == [("assistant", call.answer)]
+
+
 def test_anthropic_sdk_own_spans_sit_under_the_instrumentation() -> None:
     # anthropic's client traces itself (gen_ai.* without content) wherever a tracer provider is set.
     rows = fixture_rows("openllmetry")

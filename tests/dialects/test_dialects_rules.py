@@ -169,6 +169,25 @@ def test_openllmetry_numbered_prompts_and_completions() -> None:
     assert (row[sc.CACHED_INPUT_TOKENS], row[sc.REASONING_TOKENS], row[sc.IS_STREAMING]) == (16, 2, True)
 
 
+def test_openllmetry_llm_usage_names() -> None:
+    # The earliest releases' usage names: without them the row has no tokens, so no cost.
+    row = row_with({
+        sc.GEN_AI_SYSTEM: "openai", sc.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+        sc.LLM_USAGE_PROMPT_TOKENS: 11, sc.LLM_USAGE_COMPLETION_TOKENS: 5, sc.LLM_USAGE_REASONING_TOKENS: 2,
+    })  # fmt: skip
+    assert (row[sc.INPUT_TOKENS], row[sc.OUTPUT_TOKENS], row[sc.REASONING_TOKENS]) == (11, 5, 2)
+    # A GenAI name beside them wins, as every OpenTelemetry name does over a library's own.
+    row = row_with({sc.GEN_AI_USAGE_INPUT_TOKENS: 12, sc.LLM_USAGE_PROMPT_TOKENS: 11})
+    assert row[sc.INPUT_TOKENS] == 12
+
+
+def test_the_deprecated_system_name_is_lowercased() -> None:
+    # Older OpenLLMetry releases send `OpenAI`; its spans must group with the ones saying `openai`.
+    assert row_with({sc.GEN_AI_SYSTEM: "OpenAI"})[sc.PROVIDER] == "openai"
+    assert row_with({sc.GEN_AI_SYSTEM: "OpenAI", sc.GEN_AI_PROVIDER_NAME: "azure.ai.openai"})[sc.PROVIDER] == (
+        "azure.ai.openai")  # fmt: skip
+
+
 def test_openllmetry_numbered_prompts_do_not_shadow_the_deprecated_prompt() -> None:
     row = row_with({sc.GEN_AI_PROMPT: "plain prompt", "gen_ai.prompt.0.content": "numbered"})
     assert row[sc.INPUT_TEXT] == "plain prompt"

@@ -27,7 +27,7 @@ def test_the_table_says_its_version_and_date_and_loads_from_the_package() -> Non
 
 @pytest.mark.parametrize(
     "provider", ["openai", "anthropic", "google", "mistral", "deepseek", "xai", "cohere", "alibaba",
-                 "groq", "together", "aws-bedrock", "fireworks"],
+                 "groq", "together", "aws-bedrock", "fireworks", "meta"],
 )  # fmt: skip
 def test_the_table_covers_the_providers_users_call(provider: str) -> None:
     assert any(model.provider == provider for model in TABLE.models)
@@ -101,6 +101,13 @@ def test_several_dated_rows_where_prices_changed() -> None:
         ("command-a-03-2025", "cohere/command-a"),
         ("qwen-max", "alibaba/qwen-max"),
         ("meta-llama/Llama-3.3-70B-Instruct-Turbo", "together/llama-3.3-70b-instruct-turbo"),
+        # Meta's own Llama API names; a host's path keeps the host's entry.
+        ("Llama-4-Maverick-17B-128E-Instruct-FP8", "meta/llama-4-maverick"),
+        ("meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8", "together/llama-4-maverick"),
+        ("Llama-4-Scout-17B-16E-Instruct-FP8", "meta/llama-4-scout"),
+        ("meta-llama/Llama-4-Scout-17B-16E-Instruct", "together/llama-4-scout"),
+        ("Llama-3.3-70B-Instruct", "meta/llama-3.3-70b-instruct"),
+        ("Llama-3.3-8B-Instruct", "meta/llama-3.3-8b-instruct"),
         ("llama-3.3-70b-versatile", "groq/llama-3.3-70b-versatile"),
         ("us.meta.llama3-3-70b-instruct-v1:0", "aws-bedrock/llama3-3-70b-instruct"),
         ("accounts/fireworks/models/llama-v3p1-8b-instruct", "fireworks/llama-v3p1-8b-instruct"),

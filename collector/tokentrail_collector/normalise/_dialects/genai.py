@@ -94,10 +94,19 @@ GENAI = Dialect(
     derivers=(GatedDeriver(system_instructions_first, keys=frozenset({sc.GEN_AI_SYSTEM_INSTRUCTIONS})),),
 )
 
+
+def as_provider(value: AttributeValue) -> str | None:
+    """A `gen_ai.system` value in lowercase, as the conventions' well-known values are: releases of
+    OpenLLMetry before 0.50 or so send `OpenAI` and `Anthropic`, and those spans must land beside
+    the ones that say `openai`."""
+    text = as_text(value)
+    return None if text is None else text.lower()
+
+
 GENAI_DEPRECATED = Dialect(
     "gen_ai (deprecated names)",
     reads=(
-        Read(sc.PROVIDER, sc.GEN_AI_SYSTEM, as_text),
+        Read(sc.PROVIDER, sc.GEN_AI_SYSTEM, as_provider),
         Read(sc.INPUT_TOKENS, sc.GEN_AI_USAGE_PROMPT_TOKENS, as_count),
         Read(sc.OUTPUT_TOKENS, sc.GEN_AI_USAGE_COMPLETION_TOKENS, as_count),
         Read(sc.INPUT_TEXT, sc.GEN_AI_PROMPT, as_message_text),

@@ -1,6 +1,8 @@
 """OpenLLMetry (Traceloop): its own keys beside the OpenTelemetry GenAI names it also sends.
 
-Releases before 0.50 or so send messages as numbered attributes, `gen_ai.prompt.N.role` /
+Usage comes as `gen_ai.usage.*` beside `llm.usage.total_tokens` (and `.reasoning_tokens`); the
+earliest releases sent `llm.usage.prompt_tokens` / `.completion_tokens`. Releases before 0.50 or
+so send messages as numbered attributes, `gen_ai.prompt.N.role` /
 `.content` / `.tool_calls.M.*` and `gen_ai.completion.N.*` with `.finish_reason`; current ones
 send `gen_ai.input.messages` (the gen_ai dialect). Workflow and task spans carry the decorated
 function's arguments and result in `traceloop.entity.input` / `.output`; session and user are
@@ -89,10 +91,13 @@ OPENLLMETRY = Dialect(
         Read(sc.KIND, sc.LLM_REQUEST_TYPE, _request_kind),
         Read(sc.KIND, sc.TRACELOOP_SPAN_KIND, _traceloop_kind),
         Read(sc.OPERATION, sc.LLM_REQUEST_TYPE, _request_operation),
+        Read(sc.INPUT_TOKENS, sc.LLM_USAGE_PROMPT_TOKENS, as_count),
+        Read(sc.OUTPUT_TOKENS, sc.LLM_USAGE_COMPLETION_TOKENS, as_count),
         Read(sc.TOTAL_TOKENS, sc.LLM_USAGE_TOTAL_TOKENS, as_count),
         Read(sc.CACHED_INPUT_TOKENS, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD, as_count),
         Read(sc.CACHE_WRITE_INPUT_TOKENS, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD, as_count),
         Read(sc.REASONING_TOKENS, sc.GEN_AI_USAGE_REASONING_TOKENS_OLD, as_count),
+        Read(sc.REASONING_TOKENS, sc.LLM_USAGE_REASONING_TOKENS, as_count),
         Read(sc.IS_STREAMING, sc.GEN_AI_IS_STREAMING, as_flag),
         Read(sc.IS_STREAMING, sc.LLM_IS_STREAMING, as_flag),
         Read(sc.SESSION, sc.TRACELOOP_SESSION_ID, as_text),
