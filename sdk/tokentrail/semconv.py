@@ -261,6 +261,12 @@ LLM_USAGE_PROMPT_TOKENS: Final = "llm.usage.prompt_tokens"
 LLM_USAGE_COMPLETION_TOKENS: Final = "llm.usage.completion_tokens"
 LLM_USAGE_REASONING_TOKENS: Final = "llm.usage.reasoning_tokens"
 GEN_AI_IS_STREAMING: Final = "gen_ai.is_streaming"
+# OpenLLMetry's first releases (2023): llm.vendor, llm.request.model, llm.prompts.N.*, llm.completions.N.*
+LLM_VENDOR: Final = "llm.vendor"
+LLM_REQUEST_MODEL: Final = "llm.request.model"
+LLM_RESPONSE_MODEL: Final = "llm.response.model"
+LLM_PROMPTS_PREFIX: Final = "llm.prompts."
+LLM_COMPLETIONS_PREFIX: Final = "llm.completions."
 GEN_AI_PROMPT_PREFIX: Final = "gen_ai.prompt."  # gen_ai.prompt.N.role / .content / .tool_calls.M.*
 GEN_AI_COMPLETION_PREFIX: Final = "gen_ai.completion."  # gen_ai.completion.N.role / .content / .finish_reason
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_read_input_tokens"

@@ -181,6 +181,26 @@ def test_openllmetry_llm_usage_names() -> None:
     assert row[sc.INPUT_TOKENS] == 12
 
 
+def test_openllmetry_first_release_names() -> None:
+    # OpenLLMetry's 2023 spelling: llm.vendor, llm.request/response.model, llm.prompts/completions.N.*
+    row = row_with({
+        sc.LLM_VENDOR: "OpenAI", sc.LLM_REQUEST_MODEL: "gpt-3.5-turbo", sc.LLM_RESPONSE_MODEL: "gpt-3.5-turbo-0613",
+        sc.LLM_REQUEST_TYPE: "chat", "llm.prompts.0.role": "system", "llm.prompts.0.content": "be brief",
+        "llm.prompts.1.role": "user", "llm.prompts.1.content": "hi", "llm.completions.0.role": "assistant",
+        "llm.completions.0.content": "hello", "llm.completions.0.finish_reason": "stop",
+        sc.LLM_USAGE_PROMPT_TOKENS: 9, sc.LLM_USAGE_COMPLETION_TOKENS: 1,
+    })  # fmt: skip
+    assert (row[sc.PROVIDER], row[sc.REQUEST_MODEL], row[sc.RESPONSE_MODEL]) == (
+        "openai", "gpt-3.5-turbo", "gpt-3.5-turbo-0613")  # fmt: skip
+    assert chat(row[sc.INPUT_TEXT]) == [("system", "be brief"), ("user", "hi")]
+    assert chat(row[sc.OUTPUT_TEXT]) == [("assistant", "hello")]
+    assert list(row[sc.FINISH_REASONS]) == ["stop"]
+    assert (row[sc.INPUT_TOKENS], row[sc.OUTPUT_TOKENS]) == (9, 1)
+    # The GenAI names win where both are sent.
+    row = row_with({sc.GEN_AI_REQUEST_MODEL: "gpt-4o", sc.LLM_REQUEST_MODEL: "gpt-3.5-turbo"})
+    assert row[sc.REQUEST_MODEL] == "gpt-4o"
+
+
 def test_the_deprecated_system_name_is_lowercased() -> None:
     # Older OpenLLMetry releases send `OpenAI`; its spans must group with the ones saying `openai`.
     assert row_with({sc.GEN_AI_SYSTEM: "OpenAI"})[sc.PROVIDER] == "openai"

@@ -1,8 +1,9 @@
 """OpenLLMetry (Traceloop): its own keys beside the OpenTelemetry GenAI names it also sends.
 
 Usage comes as `gen_ai.usage.*` beside `llm.usage.total_tokens` (and `.reasoning_tokens`); the
-earliest releases sent `llm.usage.prompt_tokens` / `.completion_tokens`. Releases before 0.50 or
-so send messages as numbered attributes, `gen_ai.prompt.N.role` /
+earliest releases sent `llm.usage.prompt_tokens` / `.completion_tokens`, `llm.vendor`,
+`llm.request.model` / `llm.response.model` and numbered `llm.prompts.N.*` / `llm.completions.N.*`.
+Releases before 0.50 or so send messages as numbered attributes, `gen_ai.prompt.N.role` /
 `.content` / `.tool_calls.M.*` and `gen_ai.completion.N.*` with `.finish_reason`; current ones
 send `gen_ai.input.messages` (the gen_ai dialect). Workflow and task spans carry the decorated
 function's arguments and result in `traceloop.entity.input` / `.output`; session and user are
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from tokentrail import semconv as sc
 from tokentrail_collector.normalise._dialect import Dialect, GatedDeriver, Read, SpanView
+from tokentrail_collector.normalise._dialects.genai import as_provider
 from tokentrail_collector.normalise._messages import (
     Message,
     gather,
@@ -65,16 +67,32 @@ def numbered_messages(attributes: dict[str, AttributeValue], prefix: str, role: 
     return found
 
 
+# (prompt prefix, completion prefix), the gen_ai.* spelling first
+_NUMBERED = (
+    (sc.GEN_AI_PROMPT_PREFIX, sc.GEN_AI_COMPLETION_PREFIX),
+    (sc.LLM_PROMPTS_PREFIX, sc.LLM_COMPLETIONS_PREFIX),
+)
+
+
 def content(span: SpanView, found: dict[str, object]) -> None:
     """input_text / output_text (and finish reasons) from the numbered prompt and completion lists."""
-    attributes = span.attributes
+    for prompt_prefix, completion_prefix in _NUMBERED:
+        _numbered_content(span.attributes, found, prompt_prefix, completion_prefix)
+
+
+def _numbered_content(
+    attributes: dict[str, AttributeValue],
+    found: dict[str, object],
+    prompt_prefix: str,
+    completion_prefix: str,
+) -> None:
     if sc.INPUT_TEXT not in found:
-        prompts = numbered_messages(attributes, sc.GEN_AI_PROMPT_PREFIX, "user")
+        prompts = numbered_messages(attributes, prompt_prefix, "user")
         if prompts:
             found[sc.INPUT_TEXT] = messages_json(prompts)
     if sc.OUTPUT_TEXT in found and sc.FINISH_REASONS in found:
         return
-    completions = numbered_messages(attributes, sc.GEN_AI_COMPLETION_PREFIX, "assistant")
+    completions = numbered_messages(attributes, completion_prefix, "assistant")
     if not completions:
         return
     if sc.OUTPUT_TEXT not in found:
@@ -91,6 +109,9 @@ OPENLLMETRY = Dialect(
         Read(sc.KIND, sc.LLM_REQUEST_TYPE, _request_kind),
         Read(sc.KIND, sc.TRACELOOP_SPAN_KIND, _traceloop_kind),
         Read(sc.OPERATION, sc.LLM_REQUEST_TYPE, _request_operation),
+        Read(sc.PROVIDER, sc.LLM_VENDOR, as_provider),
+        Read(sc.REQUEST_MODEL, sc.LLM_REQUEST_MODEL, as_text),
+        Read(sc.RESPONSE_MODEL, sc.LLM_RESPONSE_MODEL, as_text),
         Read(sc.INPUT_TOKENS, sc.LLM_USAGE_PROMPT_TOKENS, as_count),
         Read(sc.OUTPUT_TOKENS, sc.LLM_USAGE_COMPLETION_TOKENS, as_count),
         Read(sc.TOTAL_TOKENS, sc.LLM_USAGE_TOTAL_TOKENS, as_count),
@@ -105,5 +126,5 @@ OPENLLMETRY = Dialect(
         Read(sc.INPUT_TEXT, sc.TRACELOOP_ENTITY_INPUT, as_text),
         Read(sc.OUTPUT_TEXT, sc.TRACELOOP_ENTITY_OUTPUT, as_text),
     ),
-    derivers=(GatedDeriver(content, prefixes=(sc.GEN_AI_PROMPT_PREFIX, sc.GEN_AI_COMPLETION_PREFIX)),),
+    derivers=(GatedDeriver(content, prefixes=tuple(prefix for pair in _NUMBERED for prefix in pair)),),
 )
