@@ -106,6 +106,9 @@ class StatsRow(BaseModel):
     unpriced_spans: int = Field(description="Spans that used tokens but have no known cost.")
     unpriced_input_tokens: int = Field(description="Input tokens of the spans without a known cost.")
     unpriced_output_tokens: int = Field(description="Output tokens of the spans without a known cost.")
+    gpu_span_count: int = Field(
+        default=0, description="Spans that carry GPU energy figures: the denominator of energy per request."
+    )
     gpu_energy_joules: float | None = Field(
         default=None, description="GPU energy of the spans with GPU figures; null when none had any."
     )

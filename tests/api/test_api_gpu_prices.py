@@ -8,7 +8,16 @@ from datetime import date
 import pytest
 
 from tests.support import CollectorProcess
-from tests.ui.seed import ERROR_TYPE, GPU_NAME, TAG, UNPRICED_MODEL, Seeded, send_unpriced_spans
+from tests.ui.seed import (
+    DRIFTED_MODEL,
+    ERROR_TYPE,
+    GPU_NAME,
+    STEADY_MODEL,
+    TAG,
+    UNPRICED_MODEL,
+    Seeded,
+    send_unpriced_spans,
+)
 from tokentrail.api import ApiError, Client
 
 TRACES_PER_SIDE = 10
@@ -28,6 +37,14 @@ def test_gpu_series_are_one_row_per_device_and_bucket(client: Client, seeded: Se
     assert set(only_0["device_index"]) == {0}
     nothing = client.gpu(end="2000-01-01T00:00:00Z")
     assert nothing.empty and {"device_index", "bucket", "utilization_avg_pct"} <= set(nothing.columns)
+
+
+def test_stats_count_the_spans_that_carry_gpu_figures(client: Client, seeded: Seeded) -> None:
+    """`gpu_span_count` is what energy per request divides by: not every span of the model."""
+    by_model = client.stats(group_by="model").set_index("group")
+    for model in (DRIFTED_MODEL, STEADY_MODEL):
+        assert by_model.loc[model, "gpu_span_count"] == seeded.count(model=model, gpu=True) > 0
+        assert by_model.loc[model, "span_count"] == seeded.count(model=model)
 
 
 def test_a_custom_price_prices_stored_spans(

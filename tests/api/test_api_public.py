@@ -6,7 +6,8 @@ import tokentrail.api as api
 from tokentrail.api import Client
 
 EXPECTED = {
-    "ApiError", "Client", "CollectorUnreachable", "DriftReport", "NotFound", "TimeArg", "Unauthorized", "drift_window",
+    "ApiError", "Client", "CollectorUnreachable", "DriftReport", "NotACollector", "NotFound", "TimeArg",
+    "Unauthorized", "drift_window",
 }  # fmt: skip
 
 

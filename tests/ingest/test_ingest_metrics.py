@@ -238,3 +238,5 @@ def test_stats_give_gpu_energy_per_1000_output_tokens(api: httpx.Client) -> None
     assert rows["local-llama"]["gpu_energy_joules"] == pytest.approx(40.0)
     assert rows["gpt-4o"]["energy_per_1k_output_tokens"] is None
     assert rows["gpt-4o"]["gpu_energy_joules"] is None
+    assert (rows["local-llama"]["span_count"], rows["local-llama"]["gpu_span_count"]) == (3, 2)
+    assert rows["gpt-4o"]["gpu_span_count"] == 0

@@ -36,8 +36,8 @@ with st.sidebar:
     try:
         loaders.health(session)
         st.caption(f":material/check_circle: collector {session.url}")
-    except ApiError:
-        st.caption(f":material/error: collector {session.url} unreachable")
+    except ApiError as error:  # the page says it in full; Settings still renders to fix the URL
+        st.caption(f":material/error: {components.explain(error, session)[0]}")
 
 try:
     navigation.run()

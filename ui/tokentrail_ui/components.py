@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from tokentrail.api import ApiError, CollectorUnreachable, NotFound, Unauthorized
+from tokentrail._config import DEFAULT_ENDPOINT
+from tokentrail.api import ApiError, CollectorUnreachable, NotACollector, NotFound, Unauthorized
 from tokentrail_ui.connection import Connection
 from tokentrail_ui.shaping.overview import trace_links
 
@@ -37,6 +38,14 @@ def explain(error: ApiError, connection: Connection) -> tuple[str, str]:
             f"The collector at {connection.url} does not answer.",
             "Start it with `tokentrail collector` (or `make demo`), or set its URL on the **Settings** page.",
         )
+    if isinstance(error, NotACollector):
+        return (
+            f"{connection.url} answered, but it is not a tokentrail collector "
+            f"(got {error.content_type or 'no content type'}).",
+            "Is it the UI's own address, or a proxy's page? The collector listens on "
+            f"{DEFAULT_ENDPOINT} unless told otherwise (`tokentrail collector`); "
+            "set its URL on the **Settings** page.",
+        )
     if isinstance(error, Unauthorized):
         if not connection.has_key:
             return (
@@ -62,7 +71,11 @@ def show_api_error(error: ApiError, connection: Connection) -> None:
 
 @contextmanager
 def api_errors(connection: Connection) -> Iterator[None]:
-    """Show an `ApiError` raised inside the block as a message; the rest of the page still renders."""
+    """Show an `ApiError` raised inside the block as a message; the rest of the page still renders.
+
+    Every page runs its body inside one: a page can be run without the entrypoint's handler (a
+    test's `switch_page`), and a collector that stops answering mid-page is then still a message.
+    """
     try:
         yield
     except ApiError as error:

@@ -50,6 +50,7 @@ UNPRICED_SPANS: Final = "unpriced_spans"
 UNPRICED_INPUT_TOKENS: Final = "unpriced_input_tokens"
 UNPRICED_OUTPUT_TOKENS: Final = "unpriced_output_tokens"
 ENERGY_PER_1K_OUTPUT_TOKENS: Final = "energy_per_1k_output_tokens"
+GPU_SPAN_COUNT: Final = "gpu_span_count"
 
 TRACE_STATUSES: Final = frozenset({sc.StatusCode.OK.value, sc.StatusCode.ERROR.value})
 GROUP_BY: Final = frozenset(sql.STATS_GROUPS)
@@ -304,6 +305,7 @@ def _stats_row(row: dict[str, object], *, grouped: bool, bucketed: bool) -> dict
         UNPRICED_SPANS: row["unpriced_spans"],
         UNPRICED_INPUT_TOKENS: row["unpriced_input_tokens"],
         UNPRICED_OUTPUT_TOKENS: row["unpriced_output_tokens"],
+        GPU_SPAN_COUNT: row["gpu_span_count"],
         sc.GPU_ENERGY_JOULES: row["sum_gpu_energy_joules"],
         ENERGY_PER_1K_OUTPUT_TOKENS: _energy_per_1k(row["sum_gpu_energy_joules"], row["gpu_output_tokens"]),
     }

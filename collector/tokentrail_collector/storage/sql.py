@@ -369,6 +369,7 @@ _STATS_AGGREGATES: Final = """
         AND ifNull(input_tokens, 0) + ifNull(output_tokens, 0) + ifNull(total_tokens, 0) > 0) AS unpriced_spans,
     sumIf(ifNull(input_tokens, 0), span_cost_usd IS NULL) AS unpriced_input_tokens,
     sumIf(ifNull(output_tokens, 0), span_cost_usd IS NULL) AS unpriced_output_tokens,
+    countIf(gpu_energy_joules IS NOT NULL) AS gpu_span_count,
     sum(gpu_energy_joules) AS sum_gpu_energy_joules,
     sumIf(ifNull(output_tokens, 0), gpu_energy_joules IS NOT NULL) AS gpu_output_tokens"""
 

@@ -14,13 +14,21 @@ pandas DataFrames (pandas is imported only then); errors as `ApiError`s.
 
 from tokentrail.api._client import Client
 from tokentrail.api._drift import DriftReport, drift_window
-from tokentrail.api._http import ApiError, CollectorUnreachable, NotFound, TimeArg, Unauthorized
+from tokentrail.api._http import (
+    ApiError,
+    CollectorUnreachable,
+    NotACollector,
+    NotFound,
+    TimeArg,
+    Unauthorized,
+)
 
 __all__ = [
     "ApiError",
     "Client",
     "CollectorUnreachable",
     "DriftReport",
+    "NotACollector",
     "NotFound",
     "TimeArg",
     "Unauthorized",

@@ -45,6 +45,19 @@ class CollectorUnreachable(ApiError):
         self.url = url
 
 
+class NotACollector(ApiError):
+    """Something answered at the URL, but not the collector's API: a web page (the UI's own URL, a
+    proxy's login or error page) or a body that is not JSON. `status` is the HTTP status it gave."""
+
+    def __init__(self, url: str, status: int, content_type: str) -> None:
+        super().__init__(
+            status,
+            f"{url} answered but is not a tokentrail collector (got {content_type or 'no content type'})",
+        )
+        self.url = url
+        self.content_type = content_type
+
+
 def as_time_param(value: TimeArg) -> str | None:
     """A time bound as the API takes it (ISO 8601, UTC)."""
     if value is None:
@@ -78,8 +91,15 @@ def _message(response: requests.Response) -> str:
     return str(detail)
 
 
-def _raise_for(response: requests.Response) -> None:
-    """The typed ApiError of an error answer; nothing for a success."""
+def _content_type(response: requests.Response) -> str:
+    return response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _raise_for(response: requests.Response, url: str) -> None:
+    """The typed ApiError of an error answer, or of an HTML page (the collector never sends one);
+    nothing for a success."""
+    if _content_type(response) == "text/html":
+        raise NotACollector(url, response.status_code, "text/html")
     if response.status_code in (401, 403):
         raise Unauthorized(response.status_code, _message(response))
     if response.status_code == 404:
@@ -126,10 +146,15 @@ class Transport:
             raise CollectorUnreachable(
                 self.url, type(exc).__name__ + (f": {exc}" if str(exc) else "")
             ) from exc
-        _raise_for(response)
+        _raise_for(response, self.url)
         if raw:
             return response.content
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise NotACollector(self.url, response.status_code, _content_type(response)) from exc
 
     def download(
         self,
@@ -148,9 +173,9 @@ class Transport:
                 self.url, type(exc).__name__ + (f": {exc}" if str(exc) else "")
             ) from exc
         with response:
-            if response.status_code >= 400:
+            if response.status_code >= 400 or _content_type(response) == "text/html":
                 response.content  # noqa: B018 - read the error body for the message
-                _raise_for(response)
+                _raise_for(response, self.url)
             declared = response.headers.get("content-length")
             total = int(declared) if declared and declared.isdigit() else None
             received = bytearray()

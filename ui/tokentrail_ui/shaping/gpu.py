@@ -45,24 +45,27 @@ def devices(points: pd.DataFrame) -> pd.DataFrame:
 
 
 def energy_per_model(by_model: pd.DataFrame) -> pd.DataFrame:
-    """Per model with GPU figures: spans, energy, joules per request and per 1k output tokens."""
-    columns = ["model", "spans", "energy J", "J per request", "J per 1k output tokens"]
+    """Per model with GPU figures: the spans that carry them, their energy, joules per request and
+    per 1k output tokens. Both ratios are over the spans with GPU figures only (`gpu_span_count`):
+    dividing by all of a model's spans would count calls whose energy nobody measured as free."""
+    columns = ["model", "GPU spans", "energy J", "J per request", "J per 1k output tokens"]
     if by_model.empty or "gpu_energy_joules" not in by_model.columns:
         return pd.DataFrame(columns=columns)
     table = by_model[by_model["gpu_energy_joules"].notna()]
     if table.empty:
         return pd.DataFrame(columns=columns)
+    unknown = pd.Series([float("nan")] * len(table), index=table.index)
+    gpu_spans = table["gpu_span_count"].astype(float) if "gpu_span_count" in table.columns else unknown
     per_1k = (
-        table["energy_per_1k_output_tokens"]
-        if "energy_per_1k_output_tokens" in table.columns
-        else pd.Series([None] * len(table), index=table.index)
+        table["energy_per_1k_output_tokens"] if "energy_per_1k_output_tokens" in table.columns else unknown
     )
+    energy = table["gpu_energy_joules"].astype(float)
     result = pd.DataFrame(
         {
             "model": group_labels(table["group"]),
-            "spans": table["span_count"].astype(int),
-            "energy J": table["gpu_energy_joules"].astype(float),
-            "J per request": table["gpu_energy_joules"].astype(float) / table["span_count"].clip(lower=1),
+            "GPU spans": gpu_spans.astype("Int64"),
+            "energy J": energy,
+            "J per request": energy / gpu_spans.where(gpu_spans > 0),
             "J per 1k output tokens": per_1k.astype(float),
         }
     )
