@@ -1,4 +1,5 @@
-"""`tokentrail datasets list|create|export|import`: eval datasets through the collector's API.
+"""`tokentrail datasets list|create|versions|items|edit|export|import`: eval datasets through the
+collector's API.
 
 The CLI talks HTTP to a running collector (`--url`, default `TOKENTRAIL_ENDPOINT` or
 http://127.0.0.1:4318) with a project's API key (`--api-key`, default `TOKENTRAIL_API_KEY`),
@@ -11,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,26 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     imported.add_argument("--format", choices=FORMATS, help="default: from the file's extension")
     imported.set_defaults(run=run_import)
 
-    for sub in (listing, create, export, imported):
+    versions = actions.add_parser("versions", help="list a dataset's versions (every one stays readable)")
+    versions.add_argument("dataset_id")
+    versions.set_defaults(run=run_versions)
+
+    listed_items = actions.add_parser("items", help="show a page of a dataset version's items")
+    listed_items.add_argument("dataset_id")
+    listed_items.add_argument("--version", type=int, help="a version number (default: the latest)")
+    listed_items.add_argument("--limit", type=int, default=20)
+    listed_items.add_argument("--offset", type=int, default=0)
+    listed_items.set_defaults(run=run_items)
+
+    edit = actions.add_parser("edit", help="set an item's expected output (makes a new version)")
+    edit.add_argument("dataset_id")
+    edit.add_argument("item_id")
+    expected = edit.add_mutually_exclusive_group(required=True)
+    expected.add_argument("--expected-output", help="the new expected output")
+    expected.add_argument("--expected-output-file", type=Path, help="read the expected output from a file")
+    edit.set_defaults(run=run_edit)
+
+    for sub in (listing, create, versions, listed_items, edit, export, imported):
         sub.add_argument(
             "--url", default=None, help=f"collector URL (default TOKENTRAIL_ENDPOINT or {DEFAULT_URL})"
         )
@@ -160,25 +181,33 @@ def run(args: argparse.Namespace, action: Any) -> int:
         return 1
 
 
+def show(args: argparse.Namespace, answer: Any, describe: Callable[[Any], None]) -> int:
+    """Print the API's answer as JSON (`--json`) or in the words of `describe`."""
+    if args.json:
+        print(json.dumps(answer))
+    else:
+        describe(answer)
+    return 0
+
+
 def run_list(args: argparse.Namespace) -> int:
     return run(args, _list)
 
 
 def _list(http: httpx.Client, args: argparse.Namespace) -> int:
-    answer = checked(http.get("/api/datasets", params={"limit": 1000})).json()
-    if args.json:
-        print(json.dumps(answer))
-        return 0
+    return show(args, checked(http.get("/api/datasets", params={"limit": 1000})).json(), _print_datasets)
+
+
+def _print_datasets(answer: dict[str, Any]) -> None:
     if not answer["datasets"]:
         print("no datasets")
-        return 0
+        return
     print(f"{'dataset id':<34} {'name':<30} {'items':>7} {'version':>7}  created")
     for dataset in answer["datasets"]:
         print(
             f"{dataset['dataset_id']:<34} {dataset['name'][:30]:<30} {dataset['item_count']:>7} "
             f"{dataset['latest_version']:>7}  {dataset['created_at'][:19]}"
         )
-    return 0
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -190,23 +219,18 @@ def _create(http: httpx.Client, args: argparse.Namespace) -> int:
         answer = checked(
             http.post("/api/datasets/preview", json={**mining_options(args), "preview_items": 5})
         ).json()
-        if args.json:
-            print(json.dumps(answer))
-        else:
-            _print_report(answer["report"])
-        return 0
+        return show(args, answer, lambda previewed: _print_report(previewed["report"]))
     body: dict[str, Any] = {"name": args.name, "description": args.description}
     if not args.empty:
         body["mining"] = mining_options(args)
-    dataset = checked(http.post("/api/datasets", json=body)).json()
-    if args.json:
-        print(json.dumps(dataset))
-        return 0
+    return show(args, checked(http.post("/api/datasets", json=body)).json(), _print_created)
+
+
+def _print_created(dataset: dict[str, Any]) -> None:
     print(f"created dataset {dataset['dataset_id']} ({dataset['name']!r}) with {dataset['item_count']} items")
     mined = dataset["metadata"].get("mining")
     if mined:
         _print_report(mined)
-    return 0
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -220,6 +244,80 @@ def _print_report(report: dict[str, Any]) -> None:
         print(
             f"near duplicates: {method['method']}, Jaccard >= {method['threshold']} of {method['shingles']}"
         )
+
+
+def run_versions(args: argparse.Namespace) -> int:
+    return run(args, _versions)
+
+
+def _versions(http: httpx.Client, args: argparse.Namespace) -> int:
+    return show(args, checked(http.get(f"/api/datasets/{args.dataset_id}/versions")).json(), _print_versions)
+
+
+def _print_versions(answer: dict[str, Any]) -> None:
+    print(f"{'version':>7} {'items':>7}  {'created':<19}  note")
+    for version in answer["versions"]:
+        print(
+            f"{version['version']:>7} {version['item_count']:>7}  {version['created_at'][:19]:<19}  "
+            f"{version['note']}"
+        )
+
+
+def run_items(args: argparse.Namespace) -> int:
+    return run(args, _items)
+
+
+def _items(http: httpx.Client, args: argparse.Namespace) -> int:
+    params: dict[str, Any] = {"limit": args.limit, "offset": args.offset}
+    if args.version is not None:
+        params["version"] = args.version
+    return show(
+        args, checked(http.get(f"/api/datasets/{args.dataset_id}/items", params=params)).json(), _print_items
+    )
+
+
+def _print_items(answer: dict[str, Any]) -> None:
+    shown = len(answer["items"])
+    print(
+        f"version {answer['version']}: items {answer['offset'] + 1 if shown else 0}-"
+        f"{answer['offset'] + shown} of {answer['total']}"
+    )
+    for item in answer["items"]:
+        source = f"{item['source_trace_id']}/{item['source_span_id']}" if item["source_trace_id"] else "-"
+        print(f"{item['item_id']} (revision {item['revision']}, source {source})")
+        print(f"    input:    {_one_line(item['input'])}")
+        print(f"    expected: {_one_line(item['expected_output'])}")
+
+
+def _one_line(text: str, limit: int = 100) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    return run(args, _edit)
+
+
+def _edit(http: httpx.Client, args: argparse.Namespace) -> int:
+    expected = args.expected_output
+    if args.expected_output_file is not None:
+        try:
+            expected = args.expected_output_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CliError(f"cannot read {args.expected_output_file}: {error}") from None
+    answer = checked(
+        http.patch(
+            f"/api/datasets/{args.dataset_id}/items/{args.item_id}", json={"expected_output": expected}
+        )
+    ).json()
+    return show(
+        args,
+        answer,
+        lambda edited: print(
+            f"item {args.item_id}: expected output set (revision {edited['item']['revision']}); "
+            f"{args.dataset_id} is now at version {edited['version']}"
+        ),
+    )
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -255,8 +353,10 @@ def _import(http: httpx.Client, args: argparse.Namespace) -> int:
     params = {"format": args.format} if args.format else {}
     files = {"file": (args.file.name, data, "application/octet-stream")}
     answer = checked(http.post(f"/api/datasets/{args.dataset_id}/import", params=params, files=files)).json()
-    if args.json:
-        print(json.dumps(answer))
-    else:
-        print(f"imported {answer['imported']} items into {args.dataset_id}: version {answer['version']}")
-    return 0
+    return show(
+        args,
+        answer,
+        lambda imported: print(
+            f"imported {imported['imported']} items into {args.dataset_id}: version {imported['version']}"
+        ),
+    )

@@ -175,6 +175,7 @@ class Thresholds(BaseModel):
 
 EMBEDDER_HASHED: Final = "hashed"
 SENTENCE_TRANSFORMERS_PREFIX: Final = "sentence-transformers:"
+CLUSTER_IDS: Final = 1000  # span (and trace) ids a topic cluster lists, nearest its centre first
 
 
 class TopicOptions(BaseModel):
@@ -268,7 +269,7 @@ class TopicSample(BaseModel):
 
 class TopicCluster(BaseModel):
     cluster: int
-    label: list[str] = Field(description="Character n-grams most typical of the cluster.")
+    label: list[str] = Field(description="Words most typical of the cluster (against the other texts).")
     baseline_count: int
     current_count: int
     baseline_share: float
@@ -277,7 +278,18 @@ class TopicCluster(BaseModel):
     centroid_distance: float | None = Field(description="Cosine distance of the two sides' centroids in it.")
     samples: list[TopicSample]
     trace_ids: list[str] = Field(
-        description="Traces of the cluster's sampled current-window texts, nearest its centre first (at most 100)."
+        description=(
+            "The trace of each of span_ids (same order, so a trace may repeat). Only sampled texts are"
+            " clustered: current_sampled of the feature says how many of the window's spans that is."
+        )
+    )
+    span_ids: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The spans whose current-window text fell in the cluster, nearest its centre first, at most"
+            f" {CLUSTER_IDS}; they cover the sampled texts only (current_sampled of the feature). A dataset filter"
+            ' `{"span_ids": ...}` mines these examples (tokentrail.api: report.cluster_filter(...)).'
+        ),
     )
 
 

@@ -43,6 +43,16 @@ def test_the_planted_change_is_reported_with_its_tables(client: Client, seeded: 
     grew = topics[topics["change"] > 0].iloc[0]
     assert all("password" in sample["text"] for sample in grew["samples"] if sample["side"] == "current")
     assert topics.attrs["embedder"] and topics.attrs["centroid_distance"] > 0
+    assert {"trace_ids", "span_ids"} <= set(topics.columns)
+    grown = report.grown_cluster("prompt_topics")
+    assert grown == int(topics.sort_values("change").iloc[-1]["cluster"])
+    cluster_filter = report.cluster_filter("prompt_topics", grown)
+    assert cluster_filter == {"span_ids": report.cluster("prompt_topics", grown)["span_ids"], "kinds": []}
+    assert {trace_id for trace_id in report.cluster("prompt_topics", grown)["trace_ids"]} <= {
+        trace_id for trace_id, facts in seeded.traces.items() if facts["drifted"]
+    }
+    with pytest.raises(KeyError):
+        report.cluster("prompt_topics", 999)
 
     examples = report.examples("latency")
     drifted_ids = {trace_id for trace_id, facts in seeded.traces.items() if facts["drifted"]}

@@ -141,19 +141,39 @@ def test_the_steady_model_is_stable_everywhere(api: httpx.Client, hours: tuple[s
         assert feature["psi"] in (None, pytest.approx(0.0, abs=1e-9)), feature["feature"]
 
 
+@pytest.fixture(scope="module")
+def services_api(collector: CollectorProcess) -> Iterator[httpx.Client]:
+    """Another project whose m-shift calls of the last hour come from two services: "shop"
+    unchanged, "shop-next" with the plant (a new service version deployed beside the old one)."""
+    start = time.time_ns() - HOUR_NS - 60_000_000_000
+    with collector.client(collector.create_key("drift-services")["key"]) as client:
+        send_spans(client, hour_of_spans("m-shift", start, shifted=False, hour=0), service="shop")
+        send_spans(client, hour_of_spans("m-shift", start, shifted=True, hour=1), service="shop-next")
+        yield client
+
+
 @pytest.mark.parametrize(
     ("field", "values"),
-    [("release", ("v1", "v2")), ("prompt_version", ("p1", "p2")), ("tag", ("cohort-a", "cohort-b"))],
+    [
+        ("release", ("v1", "v2")),
+        ("prompt_version", ("p1", "p2")),
+        ("tag", ("cohort-a", "cohort-b")),
+        ("service", ("shop", "shop-next")),
+    ],
 )
 def test_windows_given_as_two_values_of_a_field(
-    api: httpx.Client, hours: tuple[str, str, str], field: str, values: tuple[str, str]
+    request: pytest.FixtureRequest,
+    api: httpx.Client,
+    hours: tuple[str, str, str],
+    field: str,
+    values: tuple[str, str],
 ) -> None:
     body = {
         "baseline": {"field": field, "value": values[0]},
         "current": {"field": field, "value": values[1]},
         "model": "m-shift",
     }
-    result = report(api, body)
+    result = report(request.getfixturevalue("services_api") if field == "service" else api, body)
     assert set(result["drifted"]) == SHIFTED
     assert result["baseline"]["span_count"] == N and result["current"]["field"] == field
 
@@ -266,6 +286,24 @@ def test_a_missing_embedding_package_is_a_400(api: httpx.Client, hours: tuple[st
     assert "sentence-transformers" in response.json()["detail"]
 
 
+def test_topics_are_computed_on_a_bounded_sample_and_say_so(
+    api: httpx.Client, hours: tuple[str, str, str]
+) -> None:
+    body = {
+        **time_windows(hours),
+        "model": "m-shift",
+        "features": ["prompt_topics"],
+        "topics": {"sample_size": 10},
+        "thresholds": {"min_count": 5},
+    }
+    topics = report(api, body)["features"][0]
+    assert topics["baseline_sampled"] == 10 == topics["current_sampled"]
+    assert topics["baseline_count"] == N == topics["current_count"]
+    clusters = topics["topics"]["clusters"]
+    assert sum(c["current_count"] for c in clusters) == 10
+    assert sum(len(c["span_ids"]) for c in clusters) == 10
+
+
 def test_the_drift_api_needs_a_key(collector: CollectorProcess) -> None:
     response = httpx.post(
         collector.url + "/api/drift", json={"baseline": {"last": "1h"}, "current": {"last": "2h"}}
@@ -357,3 +395,67 @@ def test_the_service_filter(api: httpx.Client, hours: tuple[str, str, str]) -> N
     assert set(same["drifted"]) == SHIFTED
     elsewhere = report(api, {**time_windows(hours), "model": "m-shift", "service": "elsewhere"})
     assert elsewhere["current"]["span_count"] == 0 and elsewhere["status"] == "stable"
+
+
+ANSWERS = ["Click the reset link we sent.", "Your invoice is under Orders.", "Refunds take five days."]
+RECIPES = ["Roast the garlic bulbs slowly.", "Boil the tagliatelle in salted water.", "Sear the steak hot."]
+# m-a: slower first token, more tokens, answers on a new topic (so its cost, completion length and
+# completion topics move too); m-c unchanged; m-b: ten times as many calls (the model mix).
+OTHER_SHIFTED = {
+    "time_to_first_token", "input_tokens", "output_tokens", "cost", "completion_length", "completion_topics",
+}  # fmt: skip
+
+
+def other_hour(start: int, *, changed: bool) -> list[SeedSpan]:
+    spans = []
+    for i in range(N):
+        at, prompt = start + 1_000_000_000 + i * 30_000_000_000, f"{PROMPTS[i % 4]} (order {i})"
+        answer = (RECIPES if changed else ANSWERS)[i % 3] + f" ref {i}"
+        tokens = (60, 24) if changed else (20, 8)
+        ttft = (250.0 if changed else 50.0) + i % 50
+        spans += [
+            SeedSpan(at, 100 + i, "m-a", prompt, answer, input_tokens=tokens[0] + i % 7,
+                     output_tokens=tokens[1] + i % 5, ttft_ms=ttft),
+            SeedSpan(at + 1_000_000, 100 + i, "m-c", prompt, ANSWERS[i % 3] + f" ref {i}", ttft_ms=50.0 + i % 50),
+        ]  # fmt: skip
+    at = start + 2_000_000_000
+    return spans + [
+        SeedSpan(at + i * 10_000_000_000, 100, "m-b", PROMPTS[i % 4], ANSWERS[i % 3], ttft_ms=50.0)
+        for i in range(300 if changed else 30)
+    ]
+
+
+@pytest.fixture(scope="module")
+def features_api(collector: CollectorProcess) -> Iterator[tuple[httpx.Client, dict[str, Any]]]:
+    """A project with the plant of OTHER_SHIFTED on m-a and the model-mix shift; its windows."""
+    end = time.time_ns() - 60_000_000_000
+    bounds = [end - 2 * HOUR_NS, end - HOUR_NS, end]
+    with collector.client(collector.create_key("drift-features")["key"]) as client:
+        for hour in (0, 1):
+            send_spans(client, other_hour(bounds[hour], changed=hour == 1))
+        iso = [datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).isoformat() for ns in bounds]
+        yield (
+            client,
+            {"baseline": {"start": iso[0], "end": iso[1]}, "current": {"start": iso[1], "end": iso[2]}},
+        )
+
+
+def test_ttft_tokens_cost_completion_topics_and_the_model_mix_drift(
+    features_api: tuple[httpx.Client, dict[str, Any]],
+) -> None:
+    client, windows = features_api
+    changed = report(client, {**windows, "model": "m-a"})
+    assert set(changed["drifted"]) == OTHER_SHIFTED and changed["warnings"] == []
+    by_name = by_feature(changed)
+    assert by_name["cost"]["current_quantiles"]["p50"] > 2 * by_name["cost"]["baseline_quantiles"]["p50"]
+    grown = max(by_name["completion_topics"]["topics"]["clusters"], key=lambda c: c["change"])
+    assert all(any(r[:15] in s["text"] for r in RECIPES) for s in grown["samples"] if s["side"] == "current")
+
+    steady = report(client, {**windows, "model": "m-c"})
+    assert steady["status"] == "stable" and steady["warnings"] == []
+
+    overall = report(client, {**windows, "features": ["model_mix"]})
+    mix = by_feature(overall)["model_mix"]
+    assert mix["status"] == "drifted" and mix["examples"][0]["category"] == "m-b"
+    shares = {c["value"]: c for c in mix["categories"]}
+    assert shares["m-b"]["current_share"] > 2 * shares["m-b"]["baseline_share"]

@@ -29,6 +29,7 @@ from tests.instrumentation.helpers import FakeProvider, Reply, fake
 from tests.support import CollectorProcess
 from tokentrail import _internal
 from tokentrail import semconv as sc
+from tokentrail.api import Client, drift_window
 
 CHANGED, UNCHANGED = "gpt-4o", "gpt-4o-mini"
 CALLS = 40  # per model and window
@@ -252,3 +253,40 @@ def test_traces_api_sees_the_same_spans(collector: CollectorProcess, traffic: di
     with collector.client(traffic["planted"].key) as api:
         listed = api.get("/api/traces", params={"model": CHANGED, "limit": 1000}).json()
     assert listed["total"] == 2 * CALLS
+
+
+def test_a_dataset_from_the_grown_cluster_holds_the_new_topic_of_the_changed_model(
+    collector: CollectorProcess, traffic: dict[str, Traffic]
+) -> None:
+    """The issue's "create a dataset from the examples of a drifted topic cluster", through
+    tokentrail.api: the report's grown cluster -> its filter -> preview and create -> items."""
+    start, point, end = traffic["planted"].boundaries
+    with Client(collector.url, api_key=traffic["planted"].key) as api:
+        result = api.drift.report(
+            baseline=drift_window(start=start, end=point),
+            current=drift_window(start=point, end=end),
+            model=CHANGED,
+            features=["prompt_topics"],
+        )
+        grown = result.grown_cluster("prompt_topics")
+        assert grown is not None
+        table = result.topics("prompt_topics")
+        assert {"trace_ids", "span_ids"} <= set(table.columns)
+        cluster = result.cluster("prompt_topics", grown)
+        assert len(cluster["span_ids"]) == len(cluster["trace_ids"]) == cluster["current_count"] > 0
+        wanted = result.cluster_filter("prompt_topics", grown)
+
+        preview = api.datasets.preview(filter=wanted, dedupe=False, preview_items=200)
+        assert preview.attrs["count"] == len(cluster["span_ids"])
+        dataset = api.datasets.create("grown cluster", filter=wanted, dedupe=False)
+        assert dataset["item_count"] == len(cluster["span_ids"])
+        items = api.datasets.items(dataset["dataset_id"], limit=1000)
+
+    assert len(items) == len(cluster["span_ids"])
+    assert set(items["source_span_id"]) == set(cluster["span_ids"])
+    pairs = set(zip(cluster["trace_ids"], cluster["span_ids"], strict=True))
+    assert set(zip(items["source_trace_id"], items["source_span_id"], strict=True)) == pairs
+    for _, item in items.iterrows():
+        assert item["metadata"]["model"] == CHANGED
+        assert point <= str(item["metadata"]["start_time"]) < end
+        assert any(template[:30] in item["input"] for template in COOKING), item["input"]

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokentrail_collector.analysis import topic_vectors as tv
+from tokentrail_collector.analysis import topics
 from tokentrail_collector.analysis.topics import SampledText, compare_topics, readable_text
 
 SUPPORT = [
@@ -113,10 +114,27 @@ def test_a_new_topic_is_a_cluster_that_only_the_current_side_has() -> None:
     for cluster in new:
         assert all(s.side == "current" and any(t in s.text for t in COOKING) for s in cluster.samples)
         assert cluster.change > 0 and cluster.label
-        assert set(cluster.trace_ids) <= {item.trace_id for item in current}
+        listed = list(zip(cluster.trace_ids, cluster.span_ids, strict=True))
+        assert len(listed) == cluster.current_count, "every current span of the cluster, in step"
+        assert set(listed) <= {(item.trace_id, item.span_id) for item in current}
     cooking_words = {w.lower() for text in COOKING for w in text.split()}
     assert any(word in cooking_words for cluster in new for word in cluster.label)
     assert comparison.baseline_used == 60 and comparison.current_used == 60
+
+
+def test_a_cluster_lists_at_most_the_cap_of_its_span_ids_nearest_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    baseline = sample(varied(SUPPORT, 40), "a")
+    current = sample(varied(COOKING, 40), "b")
+    full = compare_topics(baseline, current, role="prompt", clusters=4)
+    monkeypatch.setattr(topics, "CLUSTER_IDS", 3)
+    capped = compare_topics(baseline, current, role="prompt", clusters=4)
+    for whole, cut in zip(full.clusters, capped.clusters, strict=True):
+        assert cut.span_ids == whole.span_ids[:3] and cut.trace_ids == whole.trace_ids[:3]
+        assert cut.current_count == whole.current_count
+    assert sum(len(c.span_ids) for c in full.clusters) == 40
+    assert all(not c.span_ids for c in full.clusters if c.current_count == 0)
 
 
 def test_same_texts_in_another_order_give_the_same_clusters() -> None:

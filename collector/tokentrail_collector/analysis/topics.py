@@ -6,7 +6,8 @@ clusters depend on which texts were sampled, not on the order they came in. The 
 hashed n-gram vectors reduced by a truncated SVD (`topic_vectors`), or a sentence-embedding
 model's when the request names one; k-means (fixed seed) over the union of both windows gives
 the clusters, each reported with its share on each side, the cosine distance between its two
-sides' centroids, a label and sample texts with their trace ids. The label is the words that tell
+sides' centroids, a label, sample texts, and the trace and span ids of its current-window texts
+(what a dataset of the cluster's examples is mined from). The label is the words that tell
 the cluster apart: those whose share of the cluster's texts most exceeds their share of the other
 texts' (words, not the hashed character n-grams, because a person reads it).
 """
@@ -26,6 +27,7 @@ from tokentrail import semconv as sc
 from tokentrail_collector.analysis import topic_vectors as tv
 from tokentrail_collector.analysis.datasets import chat_transcript, decode_json, message_text
 from tokentrail_collector.models_drift import (
+    CLUSTER_IDS,
     EMBEDDER_HASHED,
     SENTENCE_TRANSFORMERS_PREFIX,
     TopicCluster,
@@ -38,7 +40,6 @@ LABEL_WORDS: Final = 5
 _WORD: Final = re.compile(r"[^\W\d_]{3,}")  # letters only, three or more
 SAMPLE_CHARS: Final = 300
 VECTOR_CHARS: Final = 1000  # of each text, for the vectors
-CLUSTER_TRACE_IDS: Final = 100
 
 TextRole = Literal["prompt", "completion"]
 _ROLES: Final[dict[TextRole, str]] = {"prompt": "user", "completion": "assistant"}
@@ -132,7 +133,8 @@ def compare_topics(
                 change=float(counts[1, cluster] / totals[1] - counts[0, cluster] / totals[0]),
                 centroid_distance=_side_distance(vectors, inside & (side_of == 0), inside & (side_of == 1)),
                 samples=_samples(items, side_of, nearest, samples_per_side),
-                trace_ids=[trace_id for trace_id, _span, _text in members[cluster][:CLUSTER_TRACE_IDS]],
+                trace_ids=[trace_id for trace_id, _span, _text in members[cluster][:CLUSTER_IDS]],
+                span_ids=[span_id for _trace, span_id, _text in members[cluster][:CLUSTER_IDS]],
             )
         )
     return TopicComparison(

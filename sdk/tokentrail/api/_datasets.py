@@ -38,7 +38,8 @@ VERSION_COLUMNS = ("version", "item_count", "note", "created_at")
 class Datasets:
     """Datasets of one project. A filter is a dict of the API's `DatasetFilter` fields (start, end,
     kinds, models, services, status, score, latency_percentile, latency_min_ms, cost_min_usd, text,
-    tags, trace_ids, span_ids, limit); start and end may be datetimes or timedeltas back from now."""
+    tags, trace_ids, span_ids, limit); start and end may be datetimes or timedeltas back from now.
+    A drift report's topic cluster gives one: `DriftReport.cluster_filter(feature, cluster_id)`."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport

@@ -6,7 +6,9 @@ report = api.drift.report(baseline=week_before, current=last_day)
 report.status                      # "stable", "warning" or "drifted"
 report.features()                  # a DataFrame: one row per feature with its statistics
 report.distribution("latency")     # baseline and current shares per bin (or per category)
-report.topics("prompt_topics")     # clusters that grew or shrank, with sample prompts
+report.topics("prompt_topics")     # clusters that grew or shrank, with sample prompts and span ids
+grown = report.grown_cluster("prompt_topics")
+api.datasets.create("new topic", filter=report.cluster_filter("prompt_topics", grown))
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ FEATURE_COLUMNS = (
 )  # fmt: skip
 CLUSTER_COLUMNS = (
     "cluster", "label", "baseline_share", "current_share", "change", "baseline_count", "current_count",
-    "centroid_distance", "samples",
+    "centroid_distance", "samples", "trace_ids", "span_ids",
 )  # fmt: skip
 EXAMPLE_COLUMNS = ("trace_id", "span_id", "value", "category", "text")
 MONITOR_COLUMNS = ("monitor_id", "name", "interval_s", "created_at", "last_evaluated_at", "last_status")
@@ -125,6 +127,30 @@ class DriftReport:
         table.attrs["centroid_distance"] = summary.get("centroid_distance")
         table.attrs["embedder"] = summary.get("embedder")
         return table
+
+    def cluster(self, name: str, cluster_id: int) -> dict[str, Any]:
+        """One topic cluster of a topics feature, as the report holds it."""
+        clusters = (self.feature(name).get("topics") or {}).get("clusters") or []
+        for cluster in clusters:
+            if cluster["cluster"] == cluster_id:
+                return dict(cluster)
+        raise KeyError(f"no cluster {cluster_id} in {name!r}")
+
+    def grown_cluster(self, name: str = "prompt_topics") -> int | None:
+        """The cluster whose share grew most from baseline to current, or None when none grew."""
+        clusters = (self.feature(name).get("topics") or {}).get("clusters") or []
+        grown = [cluster for cluster in clusters if cluster["change"] > 0]
+        return max(grown, key=lambda cluster: cluster["change"])["cluster"] if grown else None
+
+    def cluster_filter(self, name: str, cluster_id: int) -> dict[str, Any]:
+        """A dataset filter (`api.datasets.preview/create(filter=...)`) keeping the spans whose
+        current-window text fell in this cluster. Only the sampled texts were clustered (the
+        feature's `current_sampled`), and a cluster lists at most 1000 spans, nearest its centre
+        first, so a big window's cluster gives its most typical examples, not all of them."""
+        span_ids = list(self.cluster(name, cluster_id).get("span_ids") or [])
+        if not span_ids:
+            raise ValueError(f"cluster {cluster_id} of {name!r} has no current-window spans")
+        return {"span_ids": span_ids, "kinds": []}
 
     def examples(self, name: str) -> pd.DataFrame:
         """The spans of a feature that moved most (trace and span ids, their value or text)."""

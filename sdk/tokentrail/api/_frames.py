@@ -19,8 +19,8 @@ def frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = Non
     """A DataFrame of `rows` (dicts); `columns` fixes the columns of an empty result too."""
     try:
         import pandas as pd
-    except ImportError as exc:  # pragma: no cover - pandas ships with the ui and collector extras
-        raise ImportError("tables from tokentrail.api need pandas: pip install 'tokentrail[ui]'") from exc
+    except ImportError as exc:  # pragma: no cover - pandas ships with the api and ui extras
+        raise ImportError("tables from tokentrail.api need pandas: pip install 'tokentrail[api]'") from exc
     table = pd.DataFrame(list(rows), columns=list(columns) if columns is not None else None)
     for column in TIME_COLUMNS:
         if column in table.columns:

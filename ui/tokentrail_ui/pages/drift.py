@@ -15,6 +15,53 @@ TIME_RANGES = "Two time ranges"
 FIELD_VALUES = "Two values of a field"
 CUSTOM_DATES = "Custom dates"
 
+
+def cluster_dataset_form(report: DriftReport, feature: str, grown: dict[int, str]) -> None:
+    """The action "Make a dataset from this cluster": the spans whose current-window text fell in a
+    cluster that grew, mined into a new dataset whose id and size are shown."""
+    if not grown:
+        return
+    with st.form(f"tt_cluster_dataset_{feature}"):
+        st.markdown("**Make a dataset from this cluster**")
+        choices: list[int] = list(grown)
+        cluster_id = st.selectbox(
+            "Cluster that grew",
+            choices,
+            format_func=lambda cluster: grown[cluster],
+            key=f"tt_cluster_pick_{feature}",
+        )
+        dataset_name = st.text_input(
+            "Dataset name", value=f"{feature} cluster", key=f"tt_cluster_dataset_name_{feature}"
+        )
+        dedupe = st.checkbox("Remove near duplicates", value=True, key=f"tt_cluster_dedupe_{feature}")
+        st.caption(
+            "Its examples are the current window's spans in the cluster (of the sampled texts, at most "
+            "1000, nearest its centre first)."
+        )
+        if (
+            not st.form_submit_button("Make a dataset from this cluster", key=f"tt_cluster_create_{feature}")
+            or cluster_id is None
+        ):
+            return
+    label = grown[cluster_id]
+    try:
+        created = loaders.create_dataset(
+            session,
+            dataset_name.strip() or f"{feature} cluster",
+            description=f"Drift report: {drift.feature_name(feature)} cluster {label}, current window.",
+            filter=report.cluster_filter(feature, cluster_id),
+            dedupe=dedupe,
+        )
+    except ApiError as error:
+        components.show_api_error(error, session)
+        return
+    st.success(
+        f"Created dataset **{created['name']}** (`{created['dataset_id']}`) with "
+        f"{created['item_count']} items. Open it on the Datasets page.",
+        icon=":material/dataset:",
+    )
+
+
 session = connection.current()
 chosen = filters.current()
 
@@ -154,6 +201,7 @@ else:
                                 "current share": st.column_config.NumberColumn(format="percent"),
                             },
                         )
+                        cluster_dataset_form(report, name, drift.grown_clusters(topics))
                 else:
                     long, order = drift.distribution_long(report.distribution(name))
                     if long.empty:

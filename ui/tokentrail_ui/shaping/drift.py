@@ -182,6 +182,19 @@ def topic_rows(clusters: pd.DataFrame, *, samples_per_cluster: int = 3) -> pd.Da
     return pd.DataFrame(rows, columns=columns)
 
 
+def grown_clusters(clusters: pd.DataFrame) -> dict[int, str]:
+    """The clusters that grew and list current-window spans (a dataset can be mined from them):
+    cluster id -> "label (+change)", largest growth first."""
+    if clusters.empty or "span_ids" not in clusters:
+        return {}
+    grown = clusters[(clusters["change"] > 0) & clusters["span_ids"].map(bool)]
+    return {
+        int(row["cluster"]): f"{', '.join(row['label'] or []) or 'cluster ' + str(row['cluster'])} "
+        f"({float(row['change']):+.0%}, {len(row['span_ids'])} spans)"
+        for _, row in grown.sort_values("change", ascending=False).iterrows()
+    }
+
+
 def example_rows(examples: pd.DataFrame) -> pd.DataFrame:
     """The spans that moved most, each linked to its trace."""
     if examples.empty:
