@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/observe_overhead.py
 	$(PY) bench/ingest.py
 	$(PY) bench/stats_query.py
+	$(PY) bench/ui_render.py --spans 1000000 --repeat 3 --browser
 
 clean:
 	rm -rf $(VENV) .tokentrail .pytest_cache tests/artifacts

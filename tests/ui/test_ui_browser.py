@@ -11,7 +11,7 @@ import pytest
 
 from tests.ui.browser import ARTIFACTS, UiProcess, chrome, ensure_chromium
 from tests.ui.conftest import SeededCollector
-from tests.ui.seed import DRIFTED_MODEL, TOOL_NAME
+from tests.ui.seed import DRIFTED_MODEL, STEADY_MODEL, TOOL_NAME
 
 PAGE_LOAD_S = 60
 NAVIGATION = ("Overview", "Traces", "GPU", "Drift", "Datasets", "Settings")
@@ -179,17 +179,43 @@ def test_a_drift_report_computed_in_the_browser(browser, ui: UiProcess) -> None:
     assert "drifted" in body
 
 
-def test_navigation_and_the_shared_filter_work_between_pages(browser, ui: UiProcess) -> None:  # noqa: ANN001
+def test_navigation_and_the_shared_filter_work_between_pages(
+    browser,  # noqa: ANN001
+    ui: UiProcess,
+    seeded: SeededCollector,
+) -> None:
     from selenium.webdriver.common.by import By
 
     driver = browser
-    driver.get(ui.url + "/")
-    wait_for_text(driver, "Requests")
+    driver.get(ui.url + "/")  # a new session: the filter starts at all models
+    body = wait_for_text(driver, "Requests", "Most expensive traces")
+    assert f"model {STEADY_MODEL}" not in body
+    choose(driver, "Model", STEADY_MODEL)
+    # The Overview's caption and figures follow the filter: the scenario's pipeline calls both models.
+    requests = seeded.data.count(model=STEADY_MODEL) + 1
+    wait_for_text(driver, f"model {STEADY_MODEL}", "Most expensive traces")
+    driver.save_screenshot(str(ARTIFACTS / "ui-overview-filtered.png"))
+
     link = next(
         a
         for a in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')
         if "Traces" in a.text
     )
     link.click()
-    wait_for_text(driver, "Search", "Sort by", "select a row to open it", "Open a trace by id")
+    body = wait_for_text(
+        driver,
+        "Search",
+        "Sort by",
+        "select a row to open it",
+        "Open a trace by id",
+        f"model {STEADY_MODEL}",  # the page's caption: the filter came along
+        f"{requests:,} traces",
+    )
+    assert "/traces" in driver.current_url
+    model_box = wait_for_element(
+        driver, '[data-testid="stSelectbox"]:has(input[aria-label="Model"])', "Model"
+    )
+    typed = model_box.find_element(By.CSS_SELECTOR, "input").get_attribute("value") or ""
+    assert STEADY_MODEL in f"{model_box.text} {typed}", "the sidebar still shows the model picked on Overview"
+    assert f"{len(seeded.data.traces) + len(seeded.scenario):,} traces" not in body
     driver.save_screenshot(str(ARTIFACTS / "ui-traces-list.png"))

@@ -87,17 +87,17 @@ def test_a_created_dataset_is_listed_with_its_items_and_versions(
     assert f"{created['item_count']} items** in version 1" in page_text(app)
 
 
-def test_editing_an_expected_output_makes_a_new_version(
-    open_page: Callable[..., AppTest], created: dict[str, object], seeded: SeededCollector
-) -> None:
-    dataset_id = str(created["dataset_id"])
+def save_an_expected_output(
+    open_page: Callable[..., AppTest], dataset_id: str, expected: str
+) -> tuple[str, int]:
+    """Edit the first item's expected output on the page and save it: (item id, version edited)."""
     app = open_page("datasets")
     app.selectbox(key="tt_dataset_selected").set_value(dataset_id).run()
-    version = int(created["latest_version"])
+    version = int(app.selectbox(key=f"tt_ds_version_{dataset_id}").value)
     editor_key = f"tt_ds_editor_{dataset_id}_{version}_1"
-    item_id = table_with(app, ["item_id", "expected_output"]).iloc[0]["item_id"]
+    item_id = str(table_with(app, ["item_id", "expected_output"]).iloc[0]["item_id"])
     app.session_state[editor_key] = {
-        "edited_rows": {0: {"expected_output": "Use the reset link."}},
+        "edited_rows": {0: {"expected_output": expected}},
         "added_rows": [],
         "deleted_rows": [],
     }
@@ -105,15 +105,55 @@ def test_editing_an_expected_output_makes_a_new_version(
     save = next(button for button in app.button if button.label.startswith("Save 1 edited"))
     save.click().run()
     assert not app.exception, [error.value for error in app.exception]
+    return item_id, version
+
+
+def test_editing_an_expected_output_makes_a_new_version(
+    open_page: Callable[..., AppTest], created: dict[str, object], seeded: SeededCollector
+) -> None:
+    dataset_id = str(created["dataset_id"])
+    item_id, version = save_an_expected_output(open_page, dataset_id, "Use the reset link.")
     with Client(seeded.url, api_key=seeded.key) as api:
         latest = api.datasets.items(dataset_id)
-        first = api.datasets.items(dataset_id, version=version)
+        before = api.datasets.items(dataset_id, version=version)
     assert latest.attrs["version"] == version + 1
     edited = latest[latest["item_id"] == item_id].iloc[0]
     assert edited["expected_output"] == "Use the reset link."
-    assert first[first["item_id"] == item_id].iloc[0]["expected_output"] != "Use the reset link.", (
+    assert before[before["item_id"] == item_id].iloc[0]["expected_output"] != "Use the reset link.", (
         "old versions stay"
     )
+
+
+def editor_columns(app: AppTest) -> dict[str, dict[str, object]]:
+    """The column settings of the items' editor (the one table that can be edited)."""
+    (editor,) = [table for table in app.dataframe if table.proto.editing_mode]
+    return json.loads(editor.proto.columns)
+
+
+def test_an_older_version_is_shown_read_only(
+    open_page: Callable[..., AppTest], created: dict[str, object]
+) -> None:
+    dataset_id = str(created["dataset_id"])
+    app = open_page("datasets")
+    app.selectbox(key="tt_dataset_selected").set_value(dataset_id).run()
+    if int(app.selectbox(key=f"tt_ds_version_{dataset_id}").value) == 1:  # run alone: make version 2
+        save_an_expected_output(open_page, dataset_id, "Reset it from the login page.")
+        app = open_page("datasets")
+        app.selectbox(key="tt_dataset_selected").set_value(dataset_id).run()
+    picker = app.selectbox(key=f"tt_ds_version_{dataset_id}")
+    latest = int(picker.value)
+    assert latest >= 2 and {1, latest} <= {int(option) for option in picker.options}
+    text = page_text(app)
+    assert f"in version {latest} (latest: edit expected outputs below)" in text
+    assert not editor_columns(app).get("expected_output", {}).get("disabled"), "the latest is editable"
+
+    picker.set_value(1).run()
+    assert not app.exception, [error.value for error in app.exception]
+    text = page_text(app)
+    assert f"{created['item_count']} items** in version 1 (read only: an older version)" in text
+    columns = editor_columns(app)
+    assert all(columns[name].get("disabled") for name in ("expected_output", "input", "output", "item_id"))
+    assert not any(button.label.startswith("Save") for button in app.button), "nothing to save"
 
 
 @pytest.mark.parametrize("export_format", ["jsonl", "openai", "csv", "parquet"])
@@ -126,6 +166,9 @@ def test_every_export_format_downloads(
     next(button for button in app.button if button.label == "Prepare download").click().run()
     assert not app.exception, [error.value for error in app.exception]
     assert any(button.label.startswith("Download") for button in app.get("download_button"))
+    (progress,) = app.get("progress")
+    assert progress.proto.value == 100 and progress.proto.text.startswith("Ready: "), progress.proto
+    assert progress.proto.text.endswith(" KiB")
     dataset_id, _version, chosen, data = app.session_state["tt_dataset_export"]
     assert (dataset_id, chosen) == (created["dataset_id"], export_format)
     count = int(created["item_count"])

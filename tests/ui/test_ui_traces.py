@@ -3,13 +3,14 @@ a chat with tool calls, tokens, cost and GPU figures, and scoring from the page.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.conftest import SeededCollector
 from tests.ui.pages import charts, metrics, page_text, table_with
-from tests.ui.seed import ERROR_TYPE, TAG, TOOL_NAME
+from tests.ui.seed import DRIFTED_MODEL, ERROR_TYPE, STEADY_MODEL, TAG, TOOL_NAME
 from tokentrail.api import Client
 from tokentrail_ui.shaping.trace_tree import INDENT
 
@@ -51,6 +52,34 @@ def test_the_list_filters_by_status_text_tag_latency_and_sorts(
     costs = table_with(app, ["trace", "cost_usd"])["cost_usd"]
     assert costs.is_monotonic_decreasing and costs.iloc[0] > 0
 
+    # The drifted model costs three times as much: a floor above every steady call keeps only it.
+    steady_max = max(float(t["cost"]) for t in seeded.data.traces.values() if t["model"] == STEADY_MODEL)
+    floor = round(steady_max + 0.00005, 4)  # the input shows four decimals
+    expensive = {trace_id for trace_id, t in seeded.data.traces.items() if float(t["cost"]) >= floor}
+    assert expensive and all(seeded.data.traces[t]["model"] == DRIFTED_MODEL for t in expensive)
+    app.number_input(key="tt_trace_cost").set_value(floor).run()
+    assert not app.exception, [error.value for error in app.exception]
+    listed = table_with(app, ["trace", "cost_usd"])
+    assert (listed["cost_usd"] >= floor).all()
+    seeded_listed = {url.split("=", 1)[1] for url in listed["trace"]} & set(seeded.data.traces)
+    assert seeded_listed <= expensive
+    total = listed_total(app)
+    assert len(expensive) <= total < len(seeded.data.traces)
+    if total <= len(listed):  # one page: every seeded trace above the floor is on it
+        assert seeded_listed == expensive
+
+
+def test_the_sidebar_model_filters_the_list(
+    open_page: Callable[..., AppTest], seeded: SeededCollector
+) -> None:
+    app = open_page("traces", sidebar={"tt_model": STEADY_MODEL})
+    assert f"model {STEADY_MODEL}" in page_text(app)
+    # The scenario app's pipeline trace calls both models.
+    assert listed_total(app) == seeded.data.count(model=STEADY_MODEL) + 1
+    listing = table_with(app, ["trace", "name"])
+    listed = {url.split("=", 1)[1] for url in listing["trace"]} & set(seeded.data.traces)
+    assert listed and all(seeded.data.traces[trace_id]["model"] == STEADY_MODEL for trace_id in listed)
+
 
 def test_a_trace_shows_tree_waterfall_and_the_chat_with_its_tool_call(
     open_page: Callable[..., AppTest], seeded: SeededCollector
@@ -73,6 +102,16 @@ def test_a_trace_shows_tree_waterfall_and_the_chat_with_its_tool_call(
     assert metrics(app)["Input tokens"] != "–" and metrics(app)["Cost"].startswith("$")
     parameters = table_with(app, ["parameter", "value"])
     assert "temperature" in set(parameters["parameter"])
+
+    tabs = {tab.label: tab for tab in app.tabs}
+    tool_tab = tabs["Tool calls (1)"]
+    assert any(TOOL_NAME in markdown.value for markdown in tool_tab.markdown)
+    arguments = [json.loads(code.value) for code in tool_tab.code if code.value.startswith("{")]
+    assert {"order": 42} in arguments, "the tool call's arguments, as JSON"
+    (raw,) = tabs["Raw attributes"].json
+    attributes = json.loads(raw.value)["attributes"]
+    model = seeded.data.traces[trace_id]["model"]
+    assert attributes["gen_ai.request.model"] == model and attributes["tokentrail.span.kind"] == "llm"
 
 
 def test_errors_and_gpu_figures_of_a_span(open_page: Callable[..., AppTest], seeded: SeededCollector) -> None:
