@@ -276,9 +276,11 @@ class ExportWorker:
             # Counted before the file goes, so that an empty spool means counts that are final.
             if outcome.verdict is Verdict.DELIVERED:
                 accepted, rejected = outcome.split(spans)
-                error = outcome.detail
                 self._queue.count(
-                    export_batches=1, replayed=accepted, replay_rejected=rejected, last_export_error=error
+                    export_batches=1,
+                    replayed=accepted,
+                    replay_rejected=rejected,
+                    last_export_error=outcome.detail,
                 )
                 self.spool.delete(claimed)
                 self._leave_backoff()

@@ -131,7 +131,7 @@ def reinit_in_forked_child(method: Callable[[], None]) -> None:
     """
     if not hasattr(os, "register_at_fork"):
         return
-    weak_method = weakref.WeakMethod(method)  # type: ignore[arg-type]
+    weak_method = weakref.WeakMethod(method)
 
     def after_in_child() -> None:
         reinit = weak_method()

@@ -184,7 +184,8 @@ def _status_message(content_type: str, content: bytes) -> str:
         return ""
     if "protobuf" in content_type.lower():
         try:
-            return Status.FromString(content).message[:_MAX_DETAIL_CHARS]
+            message: str = Status.FromString(content).message  # googleapis-common-protos is untyped
+            return message[:_MAX_DETAIL_CHARS]
         except DecodeError:
             pass
     return content[:_MAX_DETAIL_CHARS].decode(errors="replace").strip()

@@ -30,9 +30,10 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     try:
         seconds = float(text)
     except ValueError:
-        seconds = _seconds_until(text, now or datetime.now(timezone.utc))
-        if seconds is None:
+        until = _seconds_until(text, now or datetime.now(timezone.utc))
+        if until is None:
             return None
+        seconds = until
     if not math.isfinite(seconds) or seconds < 0:
         return None
     return min(seconds, RETRY_AFTER_MAX_S)
@@ -72,7 +73,7 @@ class Backoff:
         self.failures += 1
         if retry_after_s is not None:
             return retry_after_s + self._random_fraction() * min(retry_after_s * 0.1, 1.0)
-        ceiling = min(self._cap_s, self._base_s * 2 ** min(self.failures - 1, 32))
+        ceiling = min(self._cap_s, self._base_s * 2.0 ** min(self.failures - 1, 32))
         return self._random_fraction() * ceiling
 
     def reset(self) -> None:

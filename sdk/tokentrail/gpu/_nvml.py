@@ -173,7 +173,8 @@ def _import_pynvml() -> ModuleType:
             import pynvml
     except ImportError as error:
         raise GpuUnavailable("pynvml is not installed (pip install 'tokentrail[gpu]')") from error
-    return pynvml
+    module: ModuleType = pynvml  # untyped (nvidia-ml-py has no type information): Any to mypy
+    return module
 
 
 def _open_failure_reason(pynvml: ModuleType, error: Exception) -> str:

@@ -365,7 +365,8 @@ class GpuSampler:
 def check_selection(devices: DeviceSelection) -> DeviceSelection:
     if devices in ("process", "all"):
         return devices
-    if isinstance(devices, str) or not isinstance(devices, Sequence):
+    # In this order mypy narrows what is left to Sequence[int] (the other way round it keeps the literals).
+    if not isinstance(devices, Sequence) or isinstance(devices, str):
         raise ValueError(f"devices must be 'process', 'all' or a list of device indices, got {devices!r}")
     if not devices or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in devices):
         raise ValueError(f"devices must be non-negative device indices, got {devices!r}")
