@@ -21,6 +21,8 @@ from tokentrail._internal import logger
 
 # wrapt's wrapper signature: (wrapped, instance, args, kwargs) -> result
 WrapperFunction = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+# What `wrapt.wrap_function_wrapper` puts in place of the method: the handle to take it off again.
+Handle = wrapt.FunctionWrapper[..., Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ class Instrumentor:
 
     def __init__(self) -> None:
         self.active = False
-        self._applied: list[tuple[Patch, Any]] = []
+        self._applied: list[tuple[Patch, Handle]] = []
         self._lock = threading.Lock()
 
     def patches(self) -> Sequence[Patch]:
@@ -86,7 +88,7 @@ class Instrumentor:
                     )
 
 
-def _wrap(patch: Patch) -> Any:
+def _wrap(patch: Patch) -> Handle | None:
     try:
         module = importlib.import_module(patch.module)
         return wrapt.wrap_function_wrapper(module, patch.path, patch.wrapper)
@@ -96,7 +98,7 @@ def _wrap(patch: Patch) -> Any:
         return None
 
 
-def _unwrap(patch: Patch, handle: Any) -> None:
+def _unwrap(patch: Patch, handle: Handle) -> None:
     module = importlib.import_module(patch.module)
     unwrap_object = getattr(wrapt, "unwrap_object", None)
     if unwrap_object is not None:  # wrapt 2: also finds our wrapper beneath someone else's

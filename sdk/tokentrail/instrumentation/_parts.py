@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from tokentrail import semconv
 from tokentrail.semconv import MessagePartType
@@ -97,6 +97,14 @@ def plain(value: object) -> object:
     if callable(dump) and not isinstance(value, Mapping):
         return dump(mode="json", exclude_none=True)
     return value
+
+
+def plain_part(block: object) -> Part:
+    """A content block tokentrail has no reader for, passed on as the provider's own (`plain`) data.
+
+    Typed as a part because providers' blocks are pydantic objects or dicts, which `plain` makes dicts.
+    """
+    return cast(Part, plain(block))
 
 
 def tool_definition(kind: object, name: object, description: object, parameters: object) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from tokentrail.instrumentation._call import (
 )
 
 
-class _Observed(wrapt.ObjectProxy):  # type: ignore[misc]
+class _Observed(wrapt.ObjectProxy[Any]):
     """State and ending shared by the sync and async stream proxies."""
 
     def __init__(self, stream: Any, call: LLMCall, accumulator: Accumulator) -> None:
@@ -161,7 +161,7 @@ class AsyncStreamProxy(_Observed):
             self._self_finish(None)
 
 
-class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class StreamManagerProxy(wrapt.ObjectProxy[Any]):
     """A context manager whose `__enter__`/`__aenter__` sends the request and returns the stream.
 
     Leaving the block closes the stream inside the library, out of the stream proxy's sight, so

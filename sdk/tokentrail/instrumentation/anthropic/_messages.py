@@ -16,7 +16,7 @@ from typing import Any
 from anthropic.types import Message
 
 from tokentrail import semconv
-from tokentrail.instrumentation._call import Kwargs, LLMCall
+from tokentrail.instrumentation._call import Accumulator, Kwargs, LLMCall
 from tokentrail.instrumentation._parts import (
     Message as GenAiMessage,
 )
@@ -28,6 +28,7 @@ from tokentrail.instrumentation._parts import (
     message,
     messages_text,
     plain,
+    plain_part,
     reasoning_part,
     text_part,
     tool_call_part,
@@ -90,7 +91,7 @@ def block_parts(content: object) -> list[Part]:
         elif kind == "image" and field(field(block, "source"), "type") == "url":
             parts.append(image_part(field(field(block, "source"), "url")))
         else:
-            parts.append(plain(block))  # type: ignore[arg-type]
+            parts.append(plain_part(block))
     return parts
 
 
@@ -163,7 +164,7 @@ class _Block:
             return tool_call_part(self.block.id, self.block.name, joined or plain(self.block.input))
         if kind == "thinking":
             return reasoning_part(joined)
-        return plain(self.block)  # type: ignore[return-value]
+        return plain_part(self.block)
 
 
 class EventAccumulator:
@@ -239,7 +240,7 @@ class EventAccumulator:
 class MessageStreamProxy(StreamProxy):
     """`MessageStream`: its iteration helpers consume through the proxy so the span sees every event."""
 
-    def __init__(self, stream: Any, call: LLMCall, accumulator: EventAccumulator) -> None:
+    def __init__(self, stream: Any, call: LLMCall, accumulator: Accumulator) -> None:
         super().__init__(stream, call, accumulator)
         self._self_text_stream: Iterator[str] | None = None
 
@@ -265,7 +266,7 @@ class MessageStreamProxy(StreamProxy):
 class AsyncMessageStreamProxy(AsyncStreamProxy):
     """`AsyncMessageStream`, as `MessageStreamProxy`."""
 
-    def __init__(self, stream: Any, call: LLMCall, accumulator: EventAccumulator) -> None:
+    def __init__(self, stream: Any, call: LLMCall, accumulator: Accumulator) -> None:
         super().__init__(stream, call, accumulator)
         self._self_text_stream: AsyncIterator[str] | None = None
 

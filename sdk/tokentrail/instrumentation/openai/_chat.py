@@ -25,6 +25,7 @@ from tokentrail.instrumentation._parts import (
     message,
     messages_text,
     plain,
+    plain_part,
     text_part,
     tool_call_part,
     tool_definition,
@@ -99,7 +100,7 @@ def content_parts(content: object) -> list[Part]:
         elif kind == "image_url":
             parts.append(image_part(field(field(block, "image_url"), "url")))
         else:
-            parts.append(plain(block))  # type: ignore[arg-type]
+            parts.append(plain_part(block))
     return parts
 
 
@@ -140,7 +141,7 @@ def output_message(choice: Any) -> Message:
         if function is not None:
             parts.append(tool_call_part(tool_call.id, function.name, function.arguments))
         else:  # a custom tool call
-            parts.append(plain(tool_call))
+            parts.append(plain_part(tool_call))
     return message(answer.role, parts, choice.finish_reason)
 
 

@@ -24,6 +24,7 @@ from tokentrail.instrumentation._parts import (
     message,
     messages_text,
     plain,
+    plain_part,
     reasoning_part,
     text_part,
     tool_call_part,
@@ -86,7 +87,7 @@ def input_message(item: object) -> Message:
     role = field(item, "role")
     if role is not None:
         return message(role, content_parts(field(item, "content")))
-    return message("user", [plain(item)])  # type: ignore[list-item]
+    return message("user", [plain_part(item)])
 
 
 def content_parts(content: object) -> list[Part]:
@@ -102,7 +103,7 @@ def content_parts(content: object) -> list[Part]:
         elif kind == "input_image" and field(block, "image_url"):
             parts.append(image_part(field(block, "image_url")))
         else:
-            parts.append(plain(block))  # type: ignore[arg-type]
+            parts.append(plain_part(block))
     return parts
 
 
@@ -161,7 +162,7 @@ def output_parts(output: list[Any]) -> list[Part]:
         if kind == "message":
             for block in item.content:
                 text = getattr(block, "text", None) or getattr(block, "refusal", None)
-                parts.append(text_part(text) if isinstance(text, str) else plain(block))  # type: ignore[arg-type]
+                parts.append(text_part(text) if isinstance(text, str) else plain_part(block))
         elif kind == "function_call":
             parts.append(tool_call_part(item.call_id, item.name, item.arguments))
         elif kind == "reasoning":
@@ -169,7 +170,7 @@ def output_parts(output: list[Any]) -> list[Part]:
             if summary:
                 parts.append(reasoning_part(summary))
         else:
-            parts.append(plain(item))  # type: ignore[arg-type]
+            parts.append(plain_part(item))
     return parts
 
 
