@@ -54,7 +54,7 @@ class Client:
 
     def health(self) -> dict[str, Any]:
         """The collector's `/healthz`: status, store kind, whether the store answers (no key needed)."""
-        return self.transport.request("GET", "/healthz")
+        return self.transport.request_object("GET", "/healthz")
 
     def traces(
         self,
@@ -120,7 +120,8 @@ class Client:
 
     def trace_spans(self, trace_id: str) -> list[dict[str, Any]]:
         """The spans of one trace as plain dicts (events and maps as sent)."""
-        return self.transport.request("GET", f"/api/traces/{trace_id}")["spans"]
+        spans: list[dict[str, Any]] = self.transport.request_object("GET", f"/api/traces/{trace_id}")["spans"]
+        return spans
 
     def stats(
         self,

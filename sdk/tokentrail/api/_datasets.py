@@ -77,7 +77,7 @@ class Datasets:
         body: dict[str, Any] = {"name": name, "description": description}
         if not empty:
             body["mining"] = mining_body(filter=filter, dedupe=dedupe, sample=sample)
-        return self._transport.request("POST", "/api/datasets", json=body)
+        return self._transport.request_object("POST", "/api/datasets", json=body)
 
     def list(self, *, limit: int = 100, offset: int = 0) -> pd.DataFrame:
         """One row per dataset; `.attrs["total"]` counts them all."""
@@ -87,7 +87,7 @@ class Datasets:
         return table
 
     def get(self, dataset_id: str) -> dict[str, Any]:
-        return self._transport.request("GET", f"/api/datasets/{dataset_id}")
+        return self._transport.request_object("GET", f"/api/datasets/{dataset_id}")
 
     def versions(self, dataset_id: str) -> pd.DataFrame:
         answer = self._transport.request("GET", f"/api/datasets/{dataset_id}/versions")
@@ -110,7 +110,7 @@ class Datasets:
     def add_items(self, dataset_id: str, items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Append items (dicts with input, output, expected_output, metadata, source ids): a new
         version; `{"version", "item_ids"}`."""
-        return self._transport.request("POST", f"/api/datasets/{dataset_id}/items", json=list(items))
+        return self._transport.request_object("POST", f"/api/datasets/{dataset_id}/items", json=list(items))
 
     def edit_item(
         self,
@@ -125,7 +125,9 @@ class Datasets:
         """Change an item (usually its expected output): a new version; `{"version", "item"}`."""
         changes = {"input": input, "output": output, "expected_output": expected_output, "metadata": metadata}
         body = {name: value for name, value in changes.items() if value is not None}
-        return self._transport.request("PATCH", f"/api/datasets/{dataset_id}/items/{item_id}", json=body)
+        return self._transport.request_object(
+            "PATCH", f"/api/datasets/{dataset_id}/items/{item_id}", json=body
+        )
 
     def remove_item(self, dataset_id: str, item_id: str) -> int:
         """A new version without the item (older versions keep it); its number."""
@@ -157,7 +159,7 @@ class Datasets:
     ) -> dict[str, Any]:
         """Add the items of a file in one of the export formats: a new version, all or nothing;
         `{"version", "imported", "item_ids"}`."""
-        return self._transport.request(
+        return self._transport.request_object(
             "POST",
             f"/api/datasets/{dataset_id}/import",
             params={"format": format},

@@ -218,18 +218,18 @@ class Drift:
             thresholds=thresholds,
         )
         body.update(name=name, interval_s=interval_s)
-        return self._transport.request("POST", "/api/drift/monitors", json=body)
+        return self._transport.request_object("POST", "/api/drift/monitors", json=body)
 
     def monitor(self, monitor_id: str) -> dict[str, Any]:
         """One monitor's definition and last status; `NotFound` when absent."""
-        return self._transport.request("GET", f"/api/drift/monitors/{monitor_id}")
+        return self._transport.request_object("GET", f"/api/drift/monitors/{monitor_id}")
 
     def delete_monitor(self, monitor_id: str) -> None:
         self._transport.request("DELETE", f"/api/drift/monitors/{monitor_id}")
 
     def run_monitor(self, monitor_id: str) -> dict[str, Any]:
         """Evaluate a monitor now and keep the result; the result (status per feature, report)."""
-        return self._transport.request("POST", f"/api/drift/monitors/{monitor_id}/run")
+        return self._transport.request_object("POST", f"/api/drift/monitors/{monitor_id}/run")
 
     def results(
         self,

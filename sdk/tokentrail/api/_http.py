@@ -156,6 +156,22 @@ class Transport:
         except ValueError as exc:
             raise NotACollector(self.url, response.status_code, _content_type(response)) from exc
 
+    def request_object(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """`request` for the endpoints that answer a JSON object: the same call, typed as a dict for callers."""
+        answer: dict[str, Any] = self.request(
+            method, path, params=params, json=json, data=data, headers=headers
+        )
+        return answer
+
     def download(
         self,
         path: str,

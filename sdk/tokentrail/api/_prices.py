@@ -74,7 +74,7 @@ class Prices:
         }
         if effective_from is not None:
             body["effective_from"] = effective_from.isoformat()
-        return self._transport.request("PUT", "/api/prices", json=body)
+        return self._transport.request_object("PUT", "/api/prices", json=body)
 
     def delete(self, pattern: str, *, effective_from: datetime | date | None = None) -> None:
         """Remove a custom price (all of the pattern's, or the one from `effective_from`)."""
