@@ -8,16 +8,14 @@ with `--follow-imports=silent`: only these files' own errors count.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sdk.mypy_run import run_mypy
+
 CHECKED = Path(__file__).with_name("typing_observe.py")
 
 # Each line marked `# E: code` must get exactly that mypy error code.
@@ -51,13 +49,6 @@ WRONG = textwrap.dedent(
 )
 
 
-def run_mypy(path: Path, cache_dir: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-error-summary"]
-    command += ["--cache-dir", str(cache_dir), "--config-file", "", str(path)]
-    env = {**os.environ, "MYPYPATH": str(ROOT / "sdk")}
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One cache for both runs: the second reuses the first's analysis of the package."""
@@ -65,7 +56,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_decorated_shapes_keep_their_types(cache_dir: Path) -> None:
-    result = run_mypy(CHECKED, cache_dir)
+    result = run_mypy(str(CHECKED), cache_dir=cache_dir)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -77,7 +68,7 @@ def test_calls_against_the_signature_are_errors(tmp_path: Path, cache_dir: Path)
         for number, line in enumerate(WRONG.splitlines(), start=1)
         if "# E: " in line
     }
-    result = run_mypy(snippet, cache_dir)
+    result = run_mypy(str(snippet), cache_dir=cache_dir)
     assert result.returncode == 1, result.stdout + result.stderr
     reported: dict[int, set[str]] = {}
     for match in re.finditer(r"^.*wrong_calls\.py:(\d+): error: .*\[([a-z-]+)\]$", result.stdout, re.M):
