@@ -91,7 +91,7 @@ LIBRARIES: dict[str, Library] = {
     ),
     # OpenLIT pins its own (older) openai and anthropic; it is given a local pricing file.
     "openlit": Library("openlit", ("openlit==1.45.0",)),
-    "langfuse": Library("langfuse", ("langfuse==5.0.4",)),
+    "langfuse": Library("langfuse", ("langfuse==5.2.0",)),
 }
 
 
