@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from tokentrail_collector.otlp._response import encode_error_status, reply_content_type
+from tokentrail_collector.otlp._response import encode_error_status
 from tokentrail_collector.ratelimit import KeyRateLimiter
 from tokentrail_collector.sampling import TailSampler
 from tokentrail_collector.settings import Settings
@@ -51,8 +51,7 @@ def error_reply(
     request's encoding, as OTLP/HTTP asks of every error, the refused key's 401 and the 429/503 of
     an overloaded collector included; elsewhere the API's JSON `{"detail": ...}`."""
     if request.url.path.startswith(OTLP_PATH_PREFIX):
-        reply_type = reply_content_type(request.headers.get("content-type"))
-        payload, media_type = encode_error_status(detail, reply_type, status_code)
+        payload, media_type = encode_error_status(detail, request.headers.get("content-type"), status_code)
         return Response(payload, status_code=status_code, media_type=media_type, headers=headers)
     return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
 

@@ -76,14 +76,6 @@ def encode_error_status(message: str, content_type: str | None, code: int) -> tu
     return _encode(status, content_type)
 
 
-def reply_content_type(content_type: str | None) -> str:
-    """The content type of a reply on /v1/* (an export response or an error Status): JSON when the
-    request was JSON, protobuf otherwise, the OTLP/HTTP default."""
-    if content_type and "json" in content_type.lower():
-        return content_type
-    return Encoding.PROTOBUF.value
-
-
 def _encode(message: Message, content_type: str | None) -> tuple[bytes, str]:
     encoding = response_encoding(content_type)
     if encoding is Encoding.PROTOBUF:

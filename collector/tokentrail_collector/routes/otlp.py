@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 from fastapi import APIRouter, Request, Response
 from google.protobuf.message import Message
 
-from tokentrail_collector.deps import ProjectDep, Services, ServicesDep
+from tokentrail_collector.deps import ProjectDep, Services, ServicesDep, error_reply
 from tokentrail_collector.normalise import NormalisedBatch, normalise_traces
 from tokentrail_collector.normalise.logs import LogsBatch, normalise_logs
 from tokentrail_collector.normalise.metrics import MetricsBatch, normalise_metrics
@@ -27,11 +27,9 @@ from tokentrail_collector.otlp import (
     decode_logs_request,
     decode_metrics_request,
     decode_trace_request,
-    encode_error_status,
     encode_export_response,
 )
 from tokentrail_collector.otlp._body import Encoding, decompress, parse_content_type
-from tokentrail_collector.otlp._response import reply_content_type
 from tokentrail_collector.storage import sql
 from tokentrail_collector.telemetry import refusal_reason
 
@@ -146,7 +144,6 @@ for _signal in (TRACES, LOGS, METRICS):
 async def export(signal: OtlpSignal, request: Request, project_id: str, services: Services) -> Response:
     """Decode → normalise → commit → reply, for any signal."""
     content_type = request.headers.get("content-type", "")
-    reply_type = reply_content_type(content_type)
     try:
         body = await read_body(request, services.settings.max_body_bytes)
         export_request = await _in_normaliser(
@@ -158,8 +155,7 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
         )
     except OtlpError as exc:
         services.telemetry.refused_request(signal.signal, refusal_reason(exc.status_code))
-        payload, media_type = encode_error_status(exc.message, reply_type, exc.status_code)
-        return Response(payload, status_code=exc.status_code, media_type=media_type)
+        return error_reply(request, exc.status_code, exc.message)
 
     batch = await _in_normaliser(signal.normalise, export_request, project_id=project_id)
     telemetry = services.telemetry
@@ -171,8 +167,7 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
     telemetry.cut(signal.signal, "refused_key", batch.refused_keys)
     if batch.rejected and not batch.rows:
         message = f"every {signal.items} was invalid: " + "; ".join(batch.errors)
-        payload, media_type = encode_error_status(message, reply_type, 400)
-        return Response(payload, status_code=400, media_type=media_type)
+        return error_reply(request, 400, message)
     if batch.rows:
         with telemetry.committing(signal.signal, len(batch.rows)):
             if signal is TRACES and services.sampler is not None:
@@ -181,7 +176,7 @@ async def export(signal: OtlpSignal, request: Request, project_id: str, services
                 await services.writer.submit(batch.rows, table=signal.table)
     notes = [*batch.errors, signal.warning(batch)]
     payload, media_type = encode_export_response(
-        content_type=reply_type,
+        content_type=content_type,
         rejected_spans=batch.rejected,
         error_message="; ".join(note for note in notes if note),
         signal=signal.signal,
