@@ -79,29 +79,29 @@ class ContentPolicy:
         """Set `key` on `span` to the policed JSON text of `value` (nothing when capture is off)."""
         if not self.capture:
             return
-        text = to_json(value)
-        if self.redact is not None:
-            redacted = self._redacted(text)
-            if redacted is None:
-                return
-            text = redacted
+        text = self._policed(to_json(value))
+        if text is None:
+            return
         if len(text) > self.max_chars:
             span.set_attribute(key, text[: self.max_chars])
             mark_truncated(span, key)
         else:
             span.set_attribute(key, text)
 
-    def text(self, text: str) -> str | None:
+    def text(self, text: str, *, keep_end: bool = False) -> str | None:
         """Plain text (an exception's message or stack trace) as it may leave: redacted as by `put`
-        and cut at `max_chars` (not JSON-encoded); None when capture is off or the hook failed."""
+        and cut to `max_chars`, its head or, with `keep_end` (a stack trace, whose last lines name
+        the error), its tail; None when capture is off or the hook failed."""
         if not self.capture:
             return None
-        if self.redact is not None:
-            redacted = self._redacted(text)
-            if redacted is None:
-                return None
-            text = redacted
-        return text[: self.max_chars]
+        policed = self._policed(text)
+        if policed is None or len(policed) <= self.max_chars:
+            return policed
+        return policed[-self.max_chars :] if keep_end else policed[: self.max_chars]
+
+    def _policed(self, text: str) -> str | None:
+        """`text` through the redaction hook, if there is one; None when the hook failed."""
+        return text if self.redact is None else self._redacted(text)
 
     def _redacted(self, text: str) -> str | None:
         try:

@@ -48,13 +48,13 @@ def _record(span: Span, error: Exception, content: ContentPolicy) -> None:
     message = stacktrace = None
     if content.capture:
         message = content.text(_safe_str(error))
-        stacktrace = content.text(_full_stacktrace(error))
+        stacktrace = content.text(_full_stacktrace(error), keep_end=True)
     event: dict[str, AttributeValue] = {
         semconv.EXCEPTION_TYPE: qualified,
         semconv.EXCEPTION_STACKTRACE: stacktrace
         if stacktrace is not None
         else _frames_only(error, qualified),
-        "exception.escaped": "True",
+        semconv.EXCEPTION_ESCAPED: "True",
     }
     if message is not None:
         event[semconv.EXCEPTION_MESSAGE] = message

@@ -96,6 +96,7 @@ EXCEPTION_EVENT: Final = "exception"
 EXCEPTION_TYPE: Final = "exception.type"
 EXCEPTION_MESSAGE: Final = "exception.message"
 EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
+EXCEPTION_ESCAPED: Final = "exception.escaped"
 
 # --- tokentrail's own attributes (no OpenTelemetry name exists) ----------------------------------
 TT_PREFIX: Final = "tokentrail."

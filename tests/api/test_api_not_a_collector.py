@@ -43,3 +43,9 @@ def test_a_plain_text_error_keeps_its_own_status_and_message() -> None:
             api.traces()
     assert not isinstance(raised.value, NotACollector)
     assert (raised.value.status, raised.value.message) == (429, "slow down")
+
+
+def test_json_that_is_not_an_object_is_not_a_collector() -> None:
+    with impostor(content_type="application/json", body=b"[1, 2]") as url, Client(url, api_key="tt_x") as api:
+        with pytest.raises(NotACollector, match=r"got JSON list, not an object\)$"):
+            api.health()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
+from tokentrail_collector.analysis.drift_monitors import STORED_CLUSTER_IDS, stored_report
 from tokentrail_collector.models_drift import (
     DriftFeature,
+    DriftReport,
     DriftRequest,
+    FeatureReport,
     MonitorCreate,
     Thresholds,
+    TopicCluster,
+    TopicSummary,
     WindowSpec,
     duration_seconds,
 )
@@ -94,3 +100,18 @@ def test_monitors_need_a_name_and_a_sensible_interval() -> None:
     for bad in ({"name": ""}, {"name": "x", "interval_s": 1}, {"name": "x", "interval_s": 10**9}):
         with pytest.raises(ValidationError):
             MonitorCreate.model_validate({**base, **bad})
+
+
+def test_a_stored_report_keeps_a_hundred_ids_per_cluster() -> None:
+    ids = [f"{n:016x}" for n in range(STORED_CLUSTER_IDS + 50)]
+    cluster = TopicCluster.model_construct(cluster=0, trace_ids=ids, span_ids=ids)
+    topics = TopicSummary.model_construct(
+        embedder="hashed", dimensions=8, centroid_distance=None, clusters=[cluster]
+    )
+    report = DriftReport.model_construct(features=[FeatureReport.model_construct(topics=topics)])
+    stored = json.loads(stored_report(report))
+    kept = stored["features"][0]["topics"]["clusters"][0]
+    assert kept["span_ids"] == ids[:STORED_CLUSTER_IDS] and kept["trace_ids"] == ids[:STORED_CLUSTER_IDS]
+    assert (
+        len(report.features[0].topics.clusters[0].span_ids) == STORED_CLUSTER_IDS + 50
+    )  # the report itself untouched

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,26 @@ def error_of(call: Callable[[], Any]) -> BaseException:
     except Exception as error:
         return error
     raise AssertionError("no error raised")
+
+
+async def async_error_of(call: Callable[[], Awaitable[Any]]) -> BaseException:
+    """`error_of` for a coroutine: the exception it raises, reading a returned stream to the end."""
+    try:
+        result = await call()
+        if hasattr(result, "__aiter__"):
+            async for _ in result:
+                pass
+    except Exception as error:
+        return error
+    raise AssertionError("no error raised")
+
+
+def assert_closed_early(span: ReadableSpan) -> None:
+    """A stream left before its end: the span ended, not an error, still marked streaming."""
+    assert span.end_time is not None
+    assert span.status.status_code is StatusCode.UNSET
+    assert semconv.ERROR_TYPE not in attrs(span)
+    assert attrs(span)[semconv.TT_IS_STREAMING] is True
 
 
 def assert_error_span(span: ReadableSpan, error: BaseException, status_code: int | None) -> None:

@@ -17,6 +17,7 @@ from tests.instrumentation.helpers import (
     QUESTION,
     Finished,
     Reply,
+    assert_closed_early,
     assert_error_span,
     attrs,
     content,
@@ -162,12 +163,6 @@ async def test_async_streams_broken_midway(
 
 
 # --- streams the caller stops reading ------------------------------------------------------------
-
-
-def assert_closed_early(span: Any) -> None:
-    assert span.end_time is not None
-    assert span.status.status_code is StatusCode.UNSET
-    assert attrs(span)[sc.TT_IS_STREAMING] is True
 
 
 def test_break_then_garbage_collected(openai_client: openai.OpenAI, traced: Finished) -> None:

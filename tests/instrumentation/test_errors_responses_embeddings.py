@@ -8,7 +8,7 @@ exception type (and the same events before it) with and without instrumentation.
 from __future__ import annotations
 
 import gc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 import anthropic
@@ -22,7 +22,9 @@ from tests.instrumentation.helpers import (
     ANTHROPIC_QUESTION,
     Finished,
     Reply,
+    assert_closed_early,
     assert_error_span,
+    async_error_of,
     attrs,
     content,
     error_of,
@@ -50,18 +52,6 @@ def arespond(client: openai.AsyncOpenAI, **extra: Any) -> Awaitable[Any]:
     return client.responses.create(model=MODEL, input="How do I reset my password?", **extra)
 
 
-async def async_error_of(call: Callable[[], Awaitable[Any]]) -> BaseException:
-    """`error_of` for a coroutine: the exception it raises, reading a returned stream to the end."""
-    try:
-        result = await call()
-        if hasattr(result, "__aiter__"):
-            async for _ in result:
-                pass
-    except Exception as error:
-        return error
-    raise AssertionError("no error raised")
-
-
 def deltas(events: list[Any]) -> str:
     return "".join(event.delta for event in events if event.type == "response.output_text.delta")
 
@@ -75,12 +65,6 @@ def assert_partial_response(span: ReadableSpan, events: list[Any]) -> None:
     assert values[sc.TT_TOKENS_ESTIMATED] is True
     assert deltas(events)  # something was received, and the span says what
     assert content(span, sc.GEN_AI_OUTPUT_MESSAGES)[0]["parts"][0]["content"] == deltas(events)
-
-
-def assert_closed_early(span: ReadableSpan) -> None:
-    assert span.end_time is not None
-    assert span.status.status_code is StatusCode.UNSET
-    assert sc.ERROR_TYPE not in attrs(span)
 
 
 # --- responses.create: HTTP errors ----------------------------------------------------------------

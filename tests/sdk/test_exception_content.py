@@ -217,3 +217,5 @@ def test_a_long_exception_message_is_cut_at_the_payload_limit() -> None:
     policy = ContentPolicy(capture=True, redact=None, max_chars=20)
     assert policy.text("x" * 100) == "x" * 20
     assert ContentPolicy(capture=True, redact=str.upper, max_chars=5).text("abcdefgh") == "ABCDE"
+    # A stack trace keeps its end, where the exception is named.
+    assert policy.text("frames " * 10 + "ValueError: boom", keep_end=True) == "mes ValueError: boom"

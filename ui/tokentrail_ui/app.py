@@ -41,5 +41,5 @@ with st.sidebar:
 
 try:
     navigation.run()
-except ApiError as error:
+except ApiError as error:  # a backstop: pages show their own API errors (components.api_errors)
     components.show_api_error(error, session)

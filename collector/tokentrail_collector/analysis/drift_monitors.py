@@ -167,10 +167,25 @@ def evaluate_monitor(store: Store, monitor: Monitor, *, now: datetime | None = N
         error,
         result.feature_status,
         result.feature_psi,
-        report.model_dump_json() if report else "",
+        stored_report(report) if report else "",
     )
     store.insert_rows(dsql.RESULTS_TABLE, dsql.RESULT_COLUMNS, [row])
     return result
+
+
+# Ids a stored cluster keeps: a monitor evaluates hourly or so, and a fresh report lists them all.
+STORED_CLUSTER_IDS: Final = 100
+
+
+def stored_report(report: DriftReport) -> str:
+    """The report as a monitor's history keeps it: each topic cluster's id lists cut to
+    STORED_CLUSTER_IDS, so that results stay small however many spans a cluster lists."""
+    document = report.model_dump(mode="json")
+    for feature in document["features"]:
+        for cluster in (feature.get("topics") or {}).get("clusters") or []:
+            cluster["trace_ids"] = cluster["trace_ids"][:STORED_CLUSTER_IDS]
+            cluster["span_ids"] = cluster["span_ids"][:STORED_CLUSTER_IDS]
+    return json.dumps(document, separators=(",", ":"))
 
 
 def monitor_results(

@@ -90,6 +90,14 @@ def as_text(value: AttributeValue) -> str | None:
     return flatten(value) or None
 
 
+def as_provider(value: AttributeValue) -> str | None:
+    """A provider name in lowercase, as the conventions' well-known values are, whichever attribute
+    carries it: OpenLLMetry before 0.50 or so sends `OpenAI` and `Anthropic`, and those spans must
+    group with the ones that say `openai`."""
+    text = as_text(value)
+    return None if text is None else text.lower()
+
+
 def as_count(value: AttributeValue) -> int | None:
     """A non-negative integer (token counts, bytes), from an int, an integral float or digits."""
     number: int

@@ -119,9 +119,8 @@ class DriftReport:
     def topics(self, name: str = "prompt_topics") -> pd.DataFrame:
         """The topic clusters of a topics feature, largest change first, with their sample texts."""
         summary = self.feature(name).get("topics") or {}
-        clusters = summary.get("clusters") or []
         table = frame(
-            [{column: cluster.get(column) for column in CLUSTER_COLUMNS} for cluster in clusters],
+            [{column: cluster.get(column) for column in CLUSTER_COLUMNS} for cluster in self._clusters(name)],
             CLUSTER_COLUMNS,
         )
         table.attrs["centroid_distance"] = summary.get("centroid_distance")
@@ -130,16 +129,14 @@ class DriftReport:
 
     def cluster(self, name: str, cluster_id: int) -> dict[str, Any]:
         """One topic cluster of a topics feature, as the report holds it."""
-        clusters = (self.feature(name).get("topics") or {}).get("clusters") or []
-        for cluster in clusters:
+        for cluster in self._clusters(name):
             if cluster["cluster"] == cluster_id:
                 return dict(cluster)
         raise KeyError(f"no cluster {cluster_id} in {name!r}")
 
     def grown_cluster(self, name: str = "prompt_topics") -> int | None:
         """The cluster whose share grew most from baseline to current, or None when none grew."""
-        clusters = (self.feature(name).get("topics") or {}).get("clusters") or []
-        grown = [cluster for cluster in clusters if cluster["change"] > 0]
+        grown = [cluster for cluster in self._clusters(name) if cluster["change"] > 0]
         return max(grown, key=lambda cluster: cluster["change"])["cluster"] if grown else None
 
     def cluster_filter(self, name: str, cluster_id: int) -> dict[str, Any]:
@@ -151,6 +148,10 @@ class DriftReport:
         if not span_ids:
             raise ValueError(f"cluster {cluster_id} of {name!r} has no current-window spans")
         return {"span_ids": span_ids, "kinds": []}
+
+    def _clusters(self, name: str) -> list[dict[str, Any]]:
+        clusters: list[dict[str, Any]] = (self.feature(name).get("topics") or {}).get("clusters") or []
+        return clusters
 
     def examples(self, name: str) -> pd.DataFrame:
         """The spans of a feature that moved most (trace and span ids, their value or text)."""

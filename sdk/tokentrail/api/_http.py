@@ -166,10 +166,12 @@ class Transport:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """`request` for the endpoints that answer a JSON object: the same call, typed as a dict for callers."""
-        answer: dict[str, Any] = self.request(
-            method, path, params=params, json=json, data=data, headers=headers
-        )
+        """`request` for the endpoints that answer a JSON object; any other answer (a list, a
+        number, nothing) means the server at the URL is not the collector: NotACollector."""
+        answer = self.request(method, path, params=params, json=json, data=data, headers=headers)
+        if not isinstance(answer, dict):
+            shape = "an empty body" if answer is None else f"JSON {type(answer).__name__}, not an object"
+            raise NotACollector(self.url, 200, shape)
         return answer
 
     def download(

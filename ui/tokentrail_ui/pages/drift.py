@@ -35,8 +35,8 @@ def cluster_dataset_form(report: DriftReport, feature: str, grown: dict[int, str
         )
         dedupe = st.checkbox("Remove near duplicates", value=True, key=f"tt_cluster_dedupe_{feature}")
         st.caption(
-            "Its examples are the current window's spans in the cluster (of the sampled texts, at most "
-            "1000, nearest its centre first)."
+            "Its examples are the current window's spans in the cluster, of the texts the report "
+            "sampled, nearest its centre first."
         )
         if (
             not st.form_submit_button("Make a dataset from this cluster", key=f"tt_cluster_create_{feature}")

@@ -20,6 +20,7 @@ from tokentrail_collector.normalise._values import (
     AttributeValue,
     as_count,
     as_milliseconds_from_seconds,
+    as_provider,
     as_text,
     as_text_list,
     flatten,
@@ -67,7 +68,7 @@ GENAI = Dialect(
     reads=(
         Read(sc.KIND, sc.GEN_AI_OPERATION_NAME, kind_of_operation),
         Read(sc.OPERATION, sc.GEN_AI_OPERATION_NAME, as_text),
-        Read(sc.PROVIDER, sc.GEN_AI_PROVIDER_NAME, as_text),
+        Read(sc.PROVIDER, sc.GEN_AI_PROVIDER_NAME, as_provider),
         Read(sc.REQUEST_MODEL, sc.GEN_AI_REQUEST_MODEL, as_text),
         Read(sc.RESPONSE_MODEL, sc.GEN_AI_RESPONSE_MODEL, as_text),
         Read(sc.INPUT_TOKENS, sc.GEN_AI_USAGE_INPUT_TOKENS, as_count),
@@ -93,14 +94,6 @@ GENAI = Dialect(
     ),
     derivers=(GatedDeriver(system_instructions_first, keys=frozenset({sc.GEN_AI_SYSTEM_INSTRUCTIONS})),),
 )
-
-
-def as_provider(value: AttributeValue) -> str | None:
-    """A `gen_ai.system` value in lowercase, as the conventions' well-known values are: releases of
-    OpenLLMetry before 0.50 or so send `OpenAI` and `Anthropic`, and those spans must land beside
-    the ones that say `openai`."""
-    text = as_text(value)
-    return None if text is None else text.lower()
 
 
 GENAI_DEPRECATED = Dialect(

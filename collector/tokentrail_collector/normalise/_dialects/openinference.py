@@ -25,6 +25,7 @@ from tokentrail_collector.normalise._values import (
     as_count,
     as_flag,
     as_non_negative_number,
+    as_provider,
     as_text,
     as_text_list,
     flatten,
@@ -142,8 +143,8 @@ OPENINFERENCE = Dialect(
     reads=(
         Read(sc.KIND, sc.OI_SPAN_KIND, _kind),
         Read(sc.OPERATION, sc.OI_SPAN_KIND, _operation),
-        Read(sc.PROVIDER, sc.OI_LLM_PROVIDER, as_text),
-        Read(sc.PROVIDER, sc.OI_LLM_SYSTEM, as_text),
+        Read(sc.PROVIDER, sc.OI_LLM_PROVIDER, as_provider),
+        Read(sc.PROVIDER, sc.OI_LLM_SYSTEM, as_provider),
         Read(sc.REQUEST_MODEL, sc.OI_LLM_REQUEST_MODEL_NAME, as_text),
         Read(sc.REQUEST_MODEL, _PARAMETERS, json_field(as_text, "model")),
         Read(sc.REQUEST_MODEL, sc.OI_EMBEDDING_MODEL_NAME, as_text),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from tokentrail import semconv as sc
 from tokentrail_collector.normalise._dialect import Dialect, GatedDeriver, Read, SpanView
-from tokentrail_collector.normalise._dialects.genai import as_provider
 from tokentrail_collector.normalise._messages import (
     Message,
     gather,
@@ -23,7 +22,7 @@ from tokentrail_collector.normalise._messages import (
     nest,
     ordered,
 )
-from tokentrail_collector.normalise._values import AttributeValue, as_count, as_flag, as_text
+from tokentrail_collector.normalise._values import AttributeValue, as_count, as_flag, as_provider, as_text
 
 _Kind = sc.SpanKind
 _Op = sc.GenAiOperation
