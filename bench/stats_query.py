@@ -28,9 +28,11 @@ from pathlib import Path
 import clickhouse_connect
 import httpx
 from _collector import start_collector
+from clickhouse_connect.driver.client import Client
 
 from tests.support import CollectorProcess
 
+FILL_DAYS = 7  # FILL spreads the spans over the FILL_DAYS before now
 FILL = """
 INSERT INTO spans (project_id, trace_id, span_id, parent_span_id, name, kind, service_name,
     start_time, end_time, duration_ms, time_to_first_token_ms, status_code, status_message, error_type,
@@ -63,7 +65,7 @@ FROM (
     SELECT number,
         ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-haiku', 'claude-sonnet-4', 'gemini-2.0-flash'][1 + cityHash64(number, 9) % 5] AS model,
         ['refund','invoice','password','export','latency','token','customer','order','shipping','account','billing','plan'] AS words,
-        now64(9) - toIntervalSecond(7 * 86400) + toIntervalMillisecond(intDiv(number, 5) * {step_ms:UInt64}) AS start,
+        now64(9) - toIntervalSecond({days:UInt32} * 86400) + toIntervalMillisecond(intDiv(number, 5) * {step_ms:UInt64}) AS start,
         200 + cityHash64(number, 3) % 2800 AS duration,
         200 + cityHash64(number, 4) % 200 AS input_tokens,
         50 + cityHash64(number, 5) % 100 AS output_tokens
@@ -136,14 +138,26 @@ def other_collector(data_dir: Path, tree: Path) -> tuple[CollectorProcess, str]:
     return collector, key
 
 
+def fill_spans(client: Client, spans: int, costs: str) -> None:
+    """FILL in batches of FILL_BATCH rows, `spans` spread over the FILL_DAYS before now."""
+    step_ms = max(1, FILL_DAYS * 86400 * 1000 * 5 // spans)
+    for first in range(0, spans, FILL_BATCH):
+        count = min(FILL_BATCH, spans - first)
+        parameters = {
+            "project": "bench",
+            "first": first,
+            "count": count,
+            "step_ms": step_ms,
+            "costs": costs,
+            "days": FILL_DAYS,
+        }
+        client.command(FILL, parameters=parameters)
+
+
 def fill(data_dir: Path, spans: int, costs: str) -> None:
     started = time.perf_counter()
     client = clickhouse_connect.get_client(dsn=f"chdb://{data_dir}")
-    step_ms = max(1, 7 * 86400 * 1000 * 5 // spans)
-    for first in range(0, spans, FILL_BATCH):
-        count = min(FILL_BATCH, spans - first)
-        parameters = {"project": "bench", "first": first, "count": count, "step_ms": step_ms, "costs": costs}
-        client.command(FILL, parameters=parameters)
+    fill_spans(client, spans, costs)
     client.command("OPTIMIZE TABLE spans FINAL")
     client.close()
     print(f"filled {spans:,} spans in {time.perf_counter() - started:.1f}s")

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import clickhouse_connect
 from _collector import start_collector
-from stats_query import FILL, FILL_BATCH
+from stats_query import FILL_DAYS, fill_spans
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.pages import charts, page_text
@@ -64,7 +64,6 @@ DRIFT_REQUEST = {
     "features": None,
     "clusters": 8,
 }
-FILL_DAYS = 7  # stats_query's FILL spreads the spans over the 7 days before now
 GPU_SPAN_SHARE_PCT = 30  # of the LLM spans: those that ran on a local GPU
 GPU_INTERVAL_S = 10  # the SDK's default export interval of the gauges (GpuOptions.metrics_interval_s)
 GPU_DEVICE_NAME = "NVIDIA H100 80GB HBM3"
@@ -120,11 +119,7 @@ ARRAY JOIN arrayEnumerate({metrics:Array(String)}) AS slot
 def fill(data_dir: Path, spans: int, gpus: int) -> None:
     started = time.perf_counter()
     client = clickhouse_connect.get_client(dsn=f"chdb://{data_dir}")
-    step_ms = max(1, FILL_DAYS * 86400 * 1000 * 5 // spans)
-    for first in range(0, spans, FILL_BATCH):
-        count = min(FILL_BATCH, spans - first)
-        parameters = {"project": "bench", "first": first, "count": count, "step_ms": step_ms, "costs": "sdk"}
-        client.command(FILL, parameters=parameters)
+    fill_spans(client, spans, "sdk")
     client.command(
         GPU_SPANS,
         parameters={"project": "bench", "llm": sc.SpanKind.LLM.value, "share_pct": GPU_SPAN_SHARE_PCT},
