@@ -11,6 +11,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
+import tokentrail
 from tokentrail import semconv
 
 _EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -104,6 +105,31 @@ async def async_error_of(call: Callable[[], Awaitable[Any]]) -> BaseException:
     except Exception as error:
         return error
     raise AssertionError("no error raised")
+
+
+def errors_plain_then_traced(
+    provider: Any, reply: Any, call: Callable[[], Any]
+) -> tuple[BaseException, BaseException]:
+    """(traced, plain): what `call` raises instrumented and, first, uninstrumented, the provider
+    answering `reply` each time, so a test can hold the two side by side."""
+    tokentrail.uninstrument()
+    provider.script(reply)
+    plain = error_of(call)
+    tokentrail.instrument()
+    provider.script(reply)
+    return error_of(call), plain
+
+
+async def async_errors_plain_then_traced(
+    provider: Any, reply: Any, call: Callable[[], Awaitable[Any]]
+) -> tuple[BaseException, BaseException]:
+    """`errors_plain_then_traced` for a coroutine."""
+    tokentrail.uninstrument()
+    provider.script(reply)
+    plain = await async_error_of(call)
+    tokentrail.instrument()
+    provider.script(reply)
+    return await async_error_of(call), plain
 
 
 def assert_closed_early(span: ReadableSpan) -> None:

@@ -21,7 +21,7 @@ from tests.instrumentation.helpers import (
     assert_error_span,
     attrs,
     content,
-    error_of,
+    errors_plain_then_traced,
     llm_spans,
     one_llm_span,
 )
@@ -46,12 +46,11 @@ def anthropic_message(client: anthropic.Anthropic, **extra: Any) -> Any:
 def test_openai_http_error(
     openai_client: openai.OpenAI, provider: Any, traced: Finished, status: int, streaming: bool
 ) -> None:
-    tokentrail.uninstrument()
-    provider.script(Reply(status=status, error_message="slow down"))
-    expected = error_of(lambda: openai_chat(openai_client, stream=streaming))
-    tokentrail.instrument()
-    provider.script(Reply(status=status, error_message="slow down"))
-    error = error_of(lambda: openai_chat(openai_client, stream=streaming))
+    error, expected = errors_plain_then_traced(
+        provider,
+        Reply(status=status, error_message="slow down"),
+        lambda: openai_chat(openai_client, stream=streaming),
+    )
     assert (
         type(error) is type(expected) is {429: openai.RateLimitError, 500: openai.InternalServerError}[status]
     )
@@ -117,12 +116,9 @@ def test_openai_stream_broken_midway(openai_client: openai.OpenAI, provider: Any
 def test_anthropic_stream_broken_midway(
     anthropic_client: anthropic.Anthropic, provider: Any, traced: Finished
 ) -> None:
-    tokentrail.uninstrument()
-    provider.script(Reply(break_after=5))
-    expected = error_of(lambda: anthropic_message(anthropic_client, stream=True))
-    tokentrail.instrument()
-    provider.script(Reply(break_after=5))
-    error = error_of(lambda: anthropic_message(anthropic_client, stream=True))
+    error, expected = errors_plain_then_traced(
+        provider, Reply(break_after=5), lambda: anthropic_message(anthropic_client, stream=True)
+    )
     assert type(error) is type(expected)
     assert_error_span(one_llm_span(traced), error, None)
 

@@ -24,10 +24,10 @@ from tests.instrumentation.helpers import (
     Reply,
     assert_closed_early,
     assert_error_span,
-    async_error_of,
+    async_errors_plain_then_traced,
     attrs,
     content,
-    error_of,
+    errors_plain_then_traced,
     llm_spans,
     one_llm_span,
 )
@@ -75,12 +75,11 @@ def assert_partial_response(span: ReadableSpan, events: list[Any]) -> None:
 def test_responses_http_error(
     openai_client: openai.OpenAI, provider: Any, traced: Finished, status: int, streaming: bool
 ) -> None:
-    tokentrail.uninstrument()
-    provider.script(Reply(status=status, error_message="slow down"))
-    expected = error_of(lambda: respond(openai_client, stream=streaming))
-    tokentrail.instrument()
-    provider.script(Reply(status=status, error_message="slow down"))
-    error = error_of(lambda: respond(openai_client, stream=streaming))
+    error, expected = errors_plain_then_traced(
+        provider,
+        Reply(status=status, error_message="slow down"),
+        lambda: respond(openai_client, stream=streaming),
+    )
     assert type(error) is type(expected) is OPENAI_ERRORS[status]
     assert error.status_code == status  # type: ignore[attr-defined]
     assert "slow down" in str(error)
@@ -94,12 +93,9 @@ def test_responses_http_error(
 async def test_responses_http_error_async(
     async_openai_client: openai.AsyncOpenAI, provider: Any, traced: Finished, status: int, streaming: bool
 ) -> None:
-    tokentrail.uninstrument()
-    provider.script(Reply(status=status))
-    expected = await async_error_of(lambda: arespond(async_openai_client, stream=streaming))
-    tokentrail.instrument()
-    provider.script(Reply(status=status))
-    error = await async_error_of(lambda: arespond(async_openai_client, stream=streaming))
+    error, expected = await async_errors_plain_then_traced(
+        provider, Reply(status=status), lambda: arespond(async_openai_client, stream=streaming)
+    )
     assert type(error) is type(expected) is OPENAI_ERRORS[status]
     assert_error_span(one_llm_span(traced), error, status)
 
@@ -241,8 +237,9 @@ async def test_responses_stream_helper_left_early_async(
     assert_closed_early(one_llm_span(traced))
 
 
-async def test_responses_stream_break_then_close_async(
-    async_openai_client: openai.AsyncOpenAI, traced: Finished
+@pytest.mark.parametrize("ending", ["close", "garbage collected"])
+async def test_responses_stream_left_early_async(
+    async_openai_client: openai.AsyncOpenAI, traced: Finished, ending: str
 ) -> None:
     stream = await arespond(async_openai_client, stream=True)
     received: list[Any] = []
@@ -250,23 +247,11 @@ async def test_responses_stream_break_then_close_async(
         received.append(event)
         if event.type == "response.output_text.delta":
             break
-    await stream.close()
-    span = one_llm_span(traced)
-    assert_closed_early(span)
-    assert_partial_response(span, received)
-
-
-async def test_responses_stream_break_then_garbage_collected_async(
-    async_openai_client: openai.AsyncOpenAI, traced: Finished
-) -> None:
-    stream = await arespond(async_openai_client, stream=True)
-    received: list[Any] = []
-    async for event in stream:
-        received.append(event)
-        if event.type == "response.output_text.delta":
-            break
-    del stream
-    gc.collect()
+    if ending == "close":
+        await stream.close()
+    else:
+        del stream
+        gc.collect()
     span = one_llm_span(traced)
     assert_closed_early(span)
     assert_partial_response(span, received)
@@ -286,12 +271,9 @@ def test_embeddings_http_error(openai_client: openai.OpenAI, provider: Any, trac
     def embed() -> Any:
         return openai_client.embeddings.create(model=EMBEDDING_MODEL, input="a")
 
-    tokentrail.uninstrument()
-    provider.script(Reply(status=500, error_message="backend down"))
-    expected = error_of(embed)
-    tokentrail.instrument()
-    provider.script(Reply(status=500, error_message="backend down"))
-    error = error_of(embed)
+    error, expected = errors_plain_then_traced(
+        provider, Reply(status=500, error_message="backend down"), embed
+    )
     assert type(error) is type(expected) is openai.InternalServerError
     assert "backend down" in str(error)
     assert_embedding_error(one_llm_span(traced), error)
@@ -303,12 +285,7 @@ async def test_embeddings_http_error_async(
     def embed() -> Awaitable[Any]:
         return async_openai_client.embeddings.create(model=EMBEDDING_MODEL, input=["a", "b"])
 
-    tokentrail.uninstrument()
-    provider.script(Reply(status=500))
-    expected = await async_error_of(embed)
-    tokentrail.instrument()
-    provider.script(Reply(status=500))
-    error = await async_error_of(embed)
+    error, expected = await async_errors_plain_then_traced(provider, Reply(status=500), embed)
     assert type(error) is type(expected) is openai.InternalServerError
     assert_embedding_error(one_llm_span(traced), error)
 
@@ -330,12 +307,9 @@ def anthropic_streamed(client: anthropic.Anthropic, helper: bool) -> Any:
 def test_anthropic_streamed_http_error(
     anthropic_client: anthropic.Anthropic, provider: Any, traced: Finished, status: int, helper: bool
 ) -> None:
-    tokentrail.uninstrument()
-    provider.script(Reply(status=status))
-    expected = error_of(lambda: anthropic_streamed(anthropic_client, helper))
-    tokentrail.instrument()
-    provider.script(Reply(status=status))
-    error = error_of(lambda: anthropic_streamed(anthropic_client, helper))
+    error, expected = errors_plain_then_traced(
+        provider, Reply(status=status), lambda: anthropic_streamed(anthropic_client, helper)
+    )
     assert type(error) is type(expected) is ANTHROPIC_ERRORS[status]
     span = one_llm_span(traced)
     assert_error_span(span, error, status)
